@@ -1,0 +1,4 @@
+"""The app's Qt-free core: loading bundles, classifying, explaining, reading files, batching.
+
+Never imports Qt, TensorFlow, Keras or `trainer`.
+"""

