@@ -1,0 +1,126 @@
+"""Classify review texts into verdicts: label, how sure, what the model read, which words decided.
+
+Qt-free and TensorFlow-free. The label comes from `desktop.core.verdict.label_for`, the one rule
+the app and the command line share; a text with no word the model knows is always "uncertain".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+import numpy as np
+
+from review_encoding import UNK_ID, decode
+
+from desktop.core.explain import Reading, read_reviews
+from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
+
+
+class SeenWord(NamedTuple):
+    """One word of the review as the model met it."""
+
+    text: str
+    """The normalised word that was looked up."""
+    start: int
+    end: int
+    """Where the word stands in the original text (Python `str` indices)."""
+    known: bool
+    """In the model's vocabulary; unknown words are read as <UNK>."""
+    read: bool
+    """Within the model's input length; words after the cut are not read."""
+    contribution: float | None
+    """Calibrated log-odds this word added toward positive (negative: toward negative)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the app shows for one text."""
+
+    label: str
+    """`positive`, `negative` or `uncertain`."""
+    probability: float
+    """Calibrated probability that the review is positive: the number shown."""
+    raw_probability: float
+    band: float
+    """Width of the uncertain band around 50% that `label` was decided with."""
+    words: tuple[SeenWord, ...]
+    """The words read, then (for a cut text) at least one that was not."""
+    truncated: bool
+    """The text was longer than the model reads; the rest was ignored."""
+    read_until: int
+    """`str` index where the model stopped reading: the end of the last word read."""
+    model_view: str
+    """The model input decoded back to words, like the tutorial's `decode_review`."""
+
+    @property
+    def words_read(self) -> int:
+        return sum(1 for w in self.words if w.read)
+
+    @property
+    def known_words(self) -> int:
+        return sum(1 for w in self.words if w.read and w.known)
+
+    @property
+    def no_known_words(self) -> bool:
+        return self.known_words == 0
+
+    def with_band(self, band: float) -> Verdict:
+        """The same verdict judged with another uncertain band (no need to run the model again)."""
+        return replace(self, band=band, label=_label(self.probability, band, self.known_words))
+
+    def strongest(self, count: int = 5) -> tuple[list[SeenWord], list[SeenWord]]:
+        """The words that pushed hardest toward positive, and toward negative, strongest first.
+
+        A word used several times is listed once, by its strongest use.
+        """
+        weighed = sorted((w for w in self.words if w.contribution), key=lambda w: -abs(w.contribution))
+        positive: dict[str, SeenWord] = {}
+        negative: dict[str, SeenWord] = {}
+        for word in weighed:
+            side = positive if word.contribution > 0 else negative
+            side.setdefault(word.text, word)
+        return list(positive.values())[:count], list(negative.values())[:count]
+
+
+def classify_text(bundle, text: str, band: float = DEFAULT_UNCERTAIN_BAND, *, explain: bool = True) -> Verdict:
+    """The verdict for one text, with per-word contributions unless `explain` is False."""
+    return classify_texts(bundle, [text], band, explain=explain)[0]
+
+
+def classify_texts(
+    bundle, texts: Sequence[str], band: float = DEFAULT_UNCERTAIN_BAND, *, explain: bool = True
+) -> list[Verdict]:
+    """Verdicts for many texts, the model run in large batches."""
+    return [_verdict(bundle, reading, band) for reading in read_reviews(bundle, texts, explain=explain)]
+
+
+def _verdict(bundle, reading: Reading, band: float) -> Verdict:
+    encoded = reading.encoded
+    probability = float(bundle.calibrate(np.array([reading.raw_probability]))[0])
+    weights = [] if reading.contributions is None else reading.contributions.tolist()
+    weights += [None] * (len(encoded.tokens) - len(weights))
+    words = tuple(
+        SeenWord(token.text, token.start, token.end, token_id != UNK_ID, i < encoded.kept, weight)
+        for i, (token, token_id, weight) in enumerate(zip(encoded.tokens, encoded.token_ids, weights))
+    )
+    known = sum(1 for w in words if w.read and w.known)
+    read_until = encoded.tokens[encoded.kept - 1].end if encoded.kept else 0
+    return Verdict(
+        label=_label(probability, band, known),
+        probability=probability,
+        raw_probability=reading.raw_probability,
+        band=band,
+        words=words,
+        truncated=encoded.truncated,
+        read_until=read_until,
+        model_view=decode(encoded.ids, bundle.word_index),
+    )
+
+
+def _label(probability: float, band: float, known_words: int) -> str:
+    return UNCERTAIN if known_words == 0 else label_for(probability, band)
+
+
+__all__ = ["SeenWord", "Verdict", "classify_text", "classify_texts"]
