@@ -85,7 +85,12 @@ class ModelBundle:
 
     def raw_probabilities(self, ids: np.ndarray) -> np.ndarray:
         """The network's own probability of positive for each row of ids, uncalibrated."""
-        (output,) = self.session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids.astype(np.int32, copy=False)})
+        ids = ids.astype(np.int32, copy=False)
+        if len(ids) == 1:
+            # onnxruntime takes another kernel for a single row, which differs in the last bits;
+            # run it as a pair so one review gets exactly the probability it gets in a batch.
+            return self.raw_probabilities(np.repeat(ids, 2, axis=0))[:1]
+        (output,) = self.session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids})
         return output.reshape(-1).astype(np.float64)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:

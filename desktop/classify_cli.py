@@ -1,0 +1,152 @@
+"""`python -m desktop classify`: classify review files headlessly, with the app's own core.
+
+Exit status: 0 when every review was classified, 1 when some inputs failed (the others are
+still written), 2 for usage errors (bad options, an unusable model, an output that exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from desktop.core.batch import (
+    DEFAULT_EXTENSIONS,
+    InputMode,
+    ReviewReader,
+    classify_reviews,
+    find_input_files,
+    parse_extensions,
+)
+from desktop.core.bundle import BundleError, default_models_dir, load_bundle
+from desktop.core.batch_export import OutputExistsError, ResultWriter, format_for_path
+from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+ERRORS_SHOWN = 20
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m desktop classify",
+        description="Classify movie reviews as positive, negative or uncertain. One output record per review: "
+        "source, line, label, probability (of positive), confidence, warning, error.",
+        epilog="Exit status: 0 all classified, 1 some inputs failed (the rest is still written), 2 usage error.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="a text file, a folder (searched recursively) or - for standard input")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--per-line", action="store_true", help="each non-blank line is one review")
+    mode.add_argument("--csv-column", metavar="NAME", help="read reviews from this column of CSV files")
+    mode.add_argument("--jsonl-field", metavar="NAME", help="read reviews from this field of JSON-lines files")
+    parser.add_argument("--format", choices=("csv", "jsonl"),
+                        help="output format (default: from the --output extension, else csv)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write here (atomically) instead of standard output")
+    parser.add_argument("--force", action="store_true", help="replace --output if it already exists")
+    parser.add_argument("--model", metavar="PATH", help="a model bundle folder or .onnx file (default: the shipped one)")
+    parser.add_argument("--uncertain-band", type=float, default=DEFAULT_UNCERTAIN_BAND, metavar="W",
+                        help=f"width of the 'uncertain' band around 50%% (default {DEFAULT_UNCERTAIN_BAND})")
+    parser.add_argument("--extensions", default=",".join(DEFAULT_EXTENSIONS), metavar="LIST",
+                        help="file extensions to pick up inside folders, comma separated; * for all (default .txt)")
+    parser.add_argument("--batch-size", type=int, default=1024, help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", "-q", action="store_true", help="no summary on standard error")
+    return parser
+
+
+def _mode(args: argparse.Namespace) -> tuple[InputMode, str]:
+    if args.per_line:
+        return InputMode.LINE, ""
+    if args.csv_column is not None:
+        return InputMode.CSV, args.csv_column
+    if args.jsonl_field is not None:
+        return InputMode.JSONL, args.jsonl_field
+    return InputMode.FILE, ""
+
+
+def _usage_problem(args: argparse.Namespace) -> str:
+    if not 0 <= args.uncertain_band <= MAX_UNCERTAIN_BAND:
+        return f"--uncertain-band must be between 0 and {MAX_UNCERTAIN_BAND}, got {args.uncertain_band}"
+    if args.csv_column is not None and not args.csv_column.strip():
+        return "--csv-column needs a column name"
+    if args.jsonl_field is not None and not args.jsonl_field.strip():
+        return "--jsonl-field needs a field name"
+    if args.paths.count("-") > 1:
+        return "standard input (-) can be read only once"
+    if args.batch_size < 1:
+        return "--batch-size must be at least 1"
+    if args.output and Path(args.output).exists() and not args.force:
+        return f"{args.output} already exists; choose another --output or add --force to replace it"
+    if args.output and Path(args.output).is_dir():
+        return f"{args.output} is a folder; --output needs a file name"
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and EXIT_USAGE
+    problem = _usage_problem(args)
+    if problem:
+        parser.print_usage(sys.stderr)
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        bundle = load_bundle(args.model or default_models_dir())
+    except BundleError as error:
+        print(f"error: cannot use the model: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    mode, field = _mode(args)
+    output_format = args.format or format_for_path(args.output)
+    files = find_input_files(args.paths, parse_extensions(args.extensions))
+    reader = ReviewReader(files, mode, field)
+    started = time.perf_counter()
+    try:
+        with ResultWriter(args.output, output_format, overwrite=args.force) as writer:
+            for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size):
+                writer.write(results)
+    except BrokenPipeError:  # the reader of standard output went away (`... | head`)
+        _silence_stdout()
+        return EXIT_SOME_FAILED
+    except OutputExistsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"error: cannot write {args.output or 'the output'}: {error.strerror or error}; nothing was written",
+              file=sys.stderr)
+        return EXIT_SOME_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        _print_summary(writer, time.perf_counter() - started, args.output)
+    return EXIT_SOME_FAILED if writer.counts["failed"] else EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _print_summary(writer: ResultWriter, seconds: float, output: str | None) -> None:
+    counts = writer.counts
+    for message in writer.first_errors:
+        print(f"failed: {message}", file=sys.stderr)
+    hidden = counts["failed"] - len(writer.first_errors)
+    if hidden > 0:
+        print(f"... and {hidden:,} more failures (see the error column)", file=sys.stderr)
+    total = sum(counts.values())
+    rate = (total - counts["failed"]) / seconds if seconds > 0 else 0.0
+    print(
+        f"{total:,} records in {seconds:.1f} s ({rate:,.0f} reviews/s): {counts['positive']:,} positive, "
+        f"{counts['negative']:,} negative, {counts['uncertain']:,} uncertain, {counts['failed']:,} failed"
+        + (f"; written to {output}" if output else ""),
+        file=sys.stderr,
+    )

@@ -1,0 +1,409 @@
+"""Classify many reviews: find the input files, read reviews from them lazily in one of four
+modes (one per file, per line, a CSV column, a JSONL field), and classify them in batches.
+
+Shared by the app's batch panel and `python -m desktop classify`, so both give the same
+probability for the same text as the single-review view (the same `ModelBundle.probabilities`
+on the same `encode_batch` rows). Every bad input becomes one failed record naming the file
+and line; the batch goes on. Qt-free.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import os
+import stat
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from desktop.core import reading
+from desktop.core.reading import ReadError, describe_os_error
+from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
+from review_encoding import FIRST_WORD_ID, encode_batch
+
+STDIN = "-"
+DEFAULT_EXTENSIONS = (".txt",)
+BATCH_SIZE = 1024
+BATCH_CHARS = 8_000_000  # a batch of very long reviews is cut short so memory stays bounded
+
+
+class InputMode(enum.Enum):
+    FILE = "file"  # the whole file is one review
+    LINE = "line"  # each non-blank line is a review
+    CSV = "csv"  # one column of a CSV file with a header row
+    JSONL = "jsonl"  # one field of each JSON object, one object per line
+
+    @property
+    def needs_field(self) -> bool:
+        return self in (InputMode.CSV, InputMode.JSONL)
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """A file to read (or standard input), or a path that failed before it could be read."""
+
+    source: str
+    """How records name it: the path as found, or '-' for standard input."""
+    size: int = 0
+    error: str = ""
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.source == STDIN
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One review to classify, or the reason a piece of input could not become one."""
+
+    source: str
+    line: int | None
+    text: str = ""
+    warning: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    """One output record: what the batch table shows and the command line writes."""
+
+    source: str
+    line: int | None
+    text: str
+    probability: float | None
+    label: str
+    warning: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def parse_extensions(text: str) -> tuple[str, ...]:
+    """'.txt, md' -> ('.txt', '.md'); '*' or '' means every file."""
+    parts = [p.strip().lower() for p in text.replace(";", ",").replace(" ", ",").split(",")]
+    if any(p in ("*", "*.*") for p in parts):
+        return ()
+    return tuple(sorted({p if p.startswith(".") else "." + p.lstrip("*.") for p in parts if p.strip("*.")}))
+
+
+def _matches(name: str, extensions: Sequence[str]) -> bool:
+    return not extensions or name.lower().endswith(tuple(extensions))
+
+
+def find_input_files(
+    paths: Iterable[str | Path],
+    extensions: Sequence[str] = DEFAULT_EXTENSIONS,
+    cancelled: threading.Event | None = None,
+) -> Iterator[InputFile]:
+    """Each path as given: '-' (standard input), a file (any extension), or a folder searched
+    recursively for files with one of `extensions` (all files when empty), in name order.
+
+    Symbolic links are followed, but a folder is never entered twice, so a link loop ends.
+    """
+    for path in paths:
+        path = str(path)
+        if path == STDIN:
+            yield InputFile(STDIN)
+        elif os.path.isdir(path):
+            yield from _walk(path, extensions, cancelled)
+        else:
+            yield _input_file(path)
+
+
+def _input_file(path: str) -> InputFile:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return InputFile(path, error="is a link to something that does not exist; remove or fix the link")
+        return InputFile(path, error="no such file or folder; check the path")
+    except OSError as error:
+        return InputFile(path, error=describe_os_error(error))
+    if not stat.S_ISREG(info.st_mode):
+        return InputFile(path, error="is not a regular file (a pipe, device or socket); only text files can be classified")
+    return InputFile(path, info.st_size)
+
+
+def _walk(root: str, extensions: Sequence[str], cancelled: threading.Event | None) -> Iterator[InputFile]:
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        if cancelled is not None and cancelled.is_set():
+            return
+        folder = stack.pop()
+        try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in seen:
+                continue  # reached again through a link: a loop, or a second way in
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as error:
+            yield InputFile(folder, error="folder " + describe_os_error(error))
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subfolders.append(entry.path)
+            elif _matches(entry.name, extensions):
+                yield _input_file(entry.path)
+        stack.extend(reversed(subfolders))
+
+
+class ReviewReader:
+    """Reads reviews from input files lazily, one at a time, and keeps count of the work done.
+
+    Progress is counted in files for one-review-per-file and in bytes for the other modes, so a
+    progress bar can show a fraction before the number of reviews is known.
+    """
+
+    def __init__(self, files: Iterable[InputFile], mode: InputMode = InputMode.FILE, field: str = "",
+                 stdin: BinaryIO | None = None) -> None:
+        if mode.needs_field and not field:
+            raise ValueError(f"{mode.value} mode needs the name of the {'column' if mode is InputMode.CSV else 'field'} to read")
+        self.files = list(files)
+        self.mode = mode
+        self.field = field
+        self._stdin = stdin
+        self.files_done = 0
+        self._bytes_before = 0
+        self._current: BinaryIO | None = None
+
+    @property
+    def work_total(self) -> int:
+        if self.mode is InputMode.FILE:
+            return len(self.files)
+        return sum(f.size for f in self.files)
+
+    @property
+    def work_done(self) -> int:
+        if self.mode is InputMode.FILE:
+            return self.files_done
+        current = self._current
+        try:
+            position = current.tell() if current is not None and not current.closed else 0
+        except (OSError, ValueError):
+            position = 0
+        return self._bytes_before + position
+
+    def __iter__(self) -> Iterator[Review]:
+        for item in self.files:
+            if item.error:
+                yield Review(item.source, None, error=f"{item.source} {item.error}")
+            else:
+                yield from self._reviews_of(item)
+            self.files_done += 1
+            self._bytes_before += item.size
+
+    def _reviews_of(self, item: InputFile) -> Iterator[Review]:
+        try:
+            if item.is_stdin:
+                stream = self._stdin or sys.stdin.buffer
+                yield from self._read(item.source, stream)
+                return
+            reading.check_regular_file(Path(item.source))
+            with open(item.source, "rb") as stream:
+                self._current = stream
+                yield from self._read(item.source, stream)
+        except OSError as error:
+            yield Review(item.source, None, error=f"{item.source} {describe_os_error(error)}")
+        except ReadError as error:
+            yield Review(item.source, None, error=f"{item.source} {error}")
+        finally:
+            self._current = None
+
+    def _read(self, source: str, stream: BinaryIO) -> Iterator[Review]:
+        if self.mode is InputMode.FILE:
+            data = stream.read(reading.MAX_REVIEW_BYTES + 1)
+            if len(data) > reading.MAX_REVIEW_BYTES:
+                raise ReadError("is too large to be one review; classify it one review per line instead")
+            decoded = reading.decode_bytes(data)
+            yield Review(source, None, decoded.text, decoded.encoding.warning)
+            return
+        reader = {InputMode.LINE: _line_reviews, InputMode.CSV: _csv_reviews, InputMode.JSONL: _jsonl_reviews}[self.mode]
+        found = False
+        for review in reader(source, stream, self.field):
+            found = True
+            yield review
+        if not found:
+            raise ReadError("contains no reviews (only blank lines" + (" or a header" if self.mode is InputMode.CSV else "") + ")")
+
+
+def _line_error(source: str, number: int, message: str) -> Review:
+    return Review(source, number, error=f"{source}, line {number}: {message}")
+
+
+def _line_reviews(source: str, stream: BinaryIO, _field: str) -> Iterator[Review]:
+    encoding, lines = reading.open_lines(stream)
+    for line in lines:
+        if line.error:
+            yield _line_error(source, line.number, line.error)
+        elif line.text.strip():
+            yield Review(source, line.number, line.text, line.warning or encoding.warning)
+
+
+def _jsonl_reviews(source: str, stream: BinaryIO, field: str) -> Iterator[Review]:
+    encoding, lines = reading.open_lines(stream)
+    for line in lines:
+        if line.error:
+            yield _line_error(source, line.number, line.error)
+            continue
+        if not line.text.strip():
+            continue
+        try:
+            record = json.loads(line.text)
+        except json.JSONDecodeError as error:
+            yield _line_error(source, line.number, f"not valid JSON ({error.msg} at column {error.colno}); "
+                              "each line must be one JSON object")
+            continue
+        text, problem = _field_text(record, field)
+        if problem:
+            yield _line_error(source, line.number, problem)
+        else:
+            yield Review(source, line.number, text, line.warning or encoding.warning)
+
+
+def _field_text(record: object, field: str) -> tuple[str, str]:
+    if not isinstance(record, dict):
+        return "", f"is a JSON {type(record).__name__}, not an object with a {field!r} field"
+    if field not in record:
+        names = ", ".join(map(repr, list(record)[:10])) or "none"
+        return "", f"has no field {field!r} (its fields: {names}); choose the field with --jsonl-field"
+    value = record[field]
+    if not isinstance(value, str):
+        return "", f"field {field!r} is {'null' if value is None else type(value).__name__}, not text"
+    if not value.strip():
+        return "", f"field {field!r} is empty"
+    return value, ""
+
+
+def _csv_reviews(source: str, stream: BinaryIO, column: str) -> Iterator[Review]:
+    encoding, text = reading.open_text_stream(stream)
+    csv.field_size_limit(reading.MAX_REVIEW_BYTES)
+    reader = csv.reader(text)
+    start = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ReadError("is empty; there is no review in it to classify")
+        position = _column_position(header, column)
+        width = len(header)
+        while True:
+            start = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                return
+            if not row:
+                continue
+            if len(row) != width:
+                yield _line_error(source, start, f"the row has {len(row)} fields but the header has {width}; "
+                                  "check for a missing or unquoted comma")
+            elif not row[position].strip():
+                yield _line_error(source, start, f"the {column!r} cell is empty")
+            else:
+                yield Review(source, start, row[position], encoding.warning)
+    except csv.Error as error:
+        yield _line_error(source, start, f"not readable as CSV ({error}); the rest of the file was skipped")
+    except UnicodeDecodeError as error:
+        yield _line_error(source, start, f"is not valid {encoding.name} ({error.reason}); the rest of the "
+                          "file was skipped. Save the file as UTF-8 and try again")
+
+
+def _column_position(header: list[str], column: str) -> int:
+    names = [name.strip() for name in header]
+    if column in header:
+        return header.index(column)
+    folded = [name.casefold() for name in names]
+    if column.strip().casefold() in folded:
+        return folded.index(column.strip().casefold())
+    raise ReadError(f"has no column named {column!r}; its columns are {', '.join(map(repr, names))}. "
+                    "Choose one of them as the text column")
+
+
+def csv_columns(path: str | Path) -> list[str]:
+    """The header of a CSV file, for offering a column to choose. Raises OSError or ReadError."""
+    reading.check_regular_file(Path(path))
+    with open(path, "rb") as stream:
+        _encoding, text = reading.open_text_stream(stream)
+        try:
+            return [name.strip() for name in next(csv.reader(text), [])]
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise ReadError(f"its header cannot be read ({error})") from error
+
+
+def jsonl_fields(path: str | Path, lines: int = 20) -> list[str]:
+    """Field names seen in the first JSON lines of a file, for offering one to choose."""
+    reading.check_regular_file(Path(path))
+    names: dict[str, None] = {}
+    with open(path, "rb") as stream:
+        _encoding, found = reading.open_lines(stream)
+        for line in found:
+            if line.number > lines:
+                break
+            try:
+                record = json.loads(line.text)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                names.update(dict.fromkeys(k for k, v in record.items() if isinstance(v, str)))
+    return list(names)
+
+
+def _batches(reviews: Iterable[Review], size: int) -> Iterator[list[Review]]:
+    batch: list[Review] = []
+    chars = 0
+    for review in reviews:
+        batch.append(review)
+        chars += len(review.text)
+        if len(batch) >= size or chars >= BATCH_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
+
+
+def classify_reviews(
+    bundle,
+    reviews: Iterable[Review],
+    band: float = DEFAULT_UNCERTAIN_BAND,
+    batch_size: int = BATCH_SIZE,
+    cancelled: threading.Event | None = None,
+) -> Iterator[list[ReviewResult]]:
+    """Classify reviews in batches; yield each batch's results in input order, failures in place.
+
+    Stops before the next batch once `cancelled` is set; what was yielded stays valid.
+    """
+    for batch in _batches(reviews, batch_size):
+        if cancelled is not None and cancelled.is_set():
+            return
+        verdicts = iter(_probabilities_and_labels(bundle, [r.text for r in batch if not r.error], band))
+        results = []
+        for review in batch:
+            if review.error:
+                results.append(ReviewResult(review.source, review.line, review.text, None, "",
+                                            review.warning, review.error))
+            else:
+                p, label = next(verdicts)
+                results.append(ReviewResult(review.source, review.line, review.text, p, label, review.warning))
+        yield results
+
+
+def _probabilities_and_labels(bundle, texts: list[str], band: float) -> list[tuple[float, str]]:
+    if not texts:
+        return []
+    ids = encode_batch(texts, bundle.word_index, bundle.settings)
+    probabilities = bundle.probabilities(ids).tolist()
+    # The single-review view's rule: a text with no word the model knows is always uncertain.
+    knows_a_word = (ids >= FIRST_WORD_ID).any(axis=1).tolist()
+    return [(p, label_for(p, band) if known else UNCERTAIN) for p, known in zip(probabilities, knows_a_word)]

@@ -1,0 +1,122 @@
+"""Write batch results as CSV or JSON lines, to standard output or atomically to a file.
+
+A file is written to a temporary name beside it and renamed into place only when complete, so
+an interrupted run never leaves half a file, and an existing file is replaced only when asked.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from desktop.core.batch import ReviewResult
+from desktop.core.verdict import NEGATIVE, POSITIVE, UNCERTAIN, confidence
+
+FIELDS = ("source", "line", "label", "probability", "confidence", "warning", "error")
+FORMATS = ("csv", "jsonl")
+ERRORS_KEPT = 20
+
+
+class OutputExistsError(FileExistsError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} already exists; choose another file or allow replacing it (--force)")
+
+
+def format_for_path(path: str | Path | None) -> str:
+    """jsonl for .jsonl/.ndjson/.json files, csv otherwise."""
+    return "jsonl" if path and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv"
+
+
+def record_of(result: ReviewResult) -> dict:
+    p = result.probability
+    return {
+        "source": result.source,
+        "line": result.line,
+        "label": result.label,
+        "probability": p,
+        "confidence": None if p is None else confidence(p),
+        "warning": result.warning,
+        "error": result.error,
+    }
+
+
+class ResultWriter:
+    """`with ResultWriter(path, "csv") as w: w.write(results)`; counts labels and keeps the first errors."""
+
+    def __init__(self, path: str | Path | None, output_format: str = "csv", overwrite: bool = False) -> None:
+        if output_format not in FORMATS:
+            raise ValueError(f"unknown output format {output_format!r}; use csv or jsonl")
+        self.path = Path(path) if path else None
+        self.format = output_format
+        self.overwrite = overwrite
+        self.counts = {POSITIVE: 0, NEGATIVE: 0, UNCERTAIN: 0, "failed": 0}
+        self.first_errors: list[str] = []
+        self._temp: Path | None = None
+        self._stream: TextIO | None = None
+        self._csv = None
+
+    def __enter__(self) -> ResultWriter:
+        if self.path is None:
+            self._stream = sys.stdout
+        else:
+            if self.path.exists() and not self.overwrite:
+                raise OutputExistsError(self.path)
+            folder = self.path.parent
+            handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".part")
+            self._temp = Path(temp)
+            self._stream = open(handle, "w", encoding="utf-8", newline="")
+        if self.format == "csv":
+            self._csv = csv.writer(self._stream, lineterminator="\n")
+            self._csv.writerow(FIELDS)
+        return self
+
+    def write(self, results: Iterable[ReviewResult]) -> None:
+        records = [record_of(r) for r in results]
+        for record in records:
+            if record["error"]:
+                self.counts["failed"] += 1
+                if len(self.first_errors) < ERRORS_KEPT:
+                    self.first_errors.append(record["error"])
+            else:
+                self.counts[record["label"]] += 1
+        if self._csv is not None:
+            self._csv.writerows(["" if v is None else v for v in r.values()] for r in records)
+        else:
+            self._stream.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if self.path is None:
+            self._stream.flush()
+            return
+        try:
+            self._stream.flush()
+            os.fsync(self._stream.fileno())
+        finally:
+            self._stream.close()
+        if kind is not None:
+            self._temp.unlink(missing_ok=True)
+            return
+        self._publish()
+
+    def _publish(self) -> None:
+        if self.overwrite:
+            os.replace(self._temp, self.path)
+            return
+        try:
+            os.link(self._temp, self.path)  # fails if the file appeared meanwhile: never clobber it
+        except FileExistsError:
+            self._temp.unlink(missing_ok=True)
+            raise OutputExistsError(self.path) from None
+        except OSError:  # a file system without hard links
+            if self.path.exists():
+                self._temp.unlink(missing_ok=True)
+                raise OutputExistsError(self.path) from None
+            os.replace(self._temp, self.path)
+            return
+        self._temp.unlink()

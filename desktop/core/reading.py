@@ -1,0 +1,282 @@
+"""Turn the bytes of a text file into text: UTF-8 (with or without BOM), UTF-16/32 with a BOM,
+or a legacy single-byte encoding such as cp1252 guessed with charset-normalizer (with a warning).
+
+Binary and empty files are refused with a reason a person can act on. Qt-free.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import charset_normalizer
+
+SNIFF_BYTES = 64 * 1024
+"""How much of a file decides its encoding when it is read line by line."""
+MAX_REVIEW_BYTES = 10 * 1024 * 1024
+"""A single review (a whole file, or one line) larger than this is refused, so memory stays bounded."""
+
+_BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_PREFERRED_LEGACY = "cp1252"
+# Bytes that almost never occur in text but do in images, archives and executables.
+_BINARY_CONTROL = bytes(range(0, 9)) + bytes(range(14, 27)) + bytes(range(28, 32))
+
+
+class ReadError(Exception):
+    """A file (or a part of it) that cannot be read as text. `str()` says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How a file's bytes become text, and the warning to show when that was a guess."""
+
+    name: str
+    warning: str = ""
+
+    @property
+    def is_wide(self) -> bool:
+        """UTF-16/32: lines cannot be split on the byte b"\\n"."""
+        return self.name in ("utf-16", "utf-32")
+
+
+@dataclass(frozen=True)
+class TextFile:
+    text: str
+    encoding: Encoding
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OSError in words a person can act on (the caller adds the file name)."""
+    if isinstance(error, FileNotFoundError):
+        return "was not found; it may have been moved or deleted while the batch ran"
+    if isinstance(error, PermissionError):
+        return "cannot be opened: permission denied; check the file's permissions or run as its owner"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read ({error.strerror or error})"
+
+
+def check_regular_file(path: Path) -> os.stat_result:
+    """Refuse FIFOs, devices and sockets before opening them: reading one could block forever."""
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise ReadError("is not a regular file (a pipe, device or socket); only text files can be classified")
+    return info
+
+
+def looks_binary(sample: bytes) -> bool:
+    """NUL bytes, or many control characters, mean this is not text in a byte-oriented encoding."""
+    if not sample:
+        return False
+    if b"\x00" in sample:
+        return True
+    controls = len(sample) - len(sample.translate(None, _BINARY_CONTROL))
+    return controls > max(8, len(sample) // 100)
+
+
+def detect_encoding(sample: bytes, complete: bool) -> Encoding:
+    """Decide how to decode a file from its first bytes (`complete` when the sample is the whole file).
+
+    Raises ReadError for binary data.
+    """
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return Encoding(name)
+    if looks_binary(sample):
+        raise ReadError(
+            "looks like a binary file (it contains NUL or control bytes), not text; "
+            "only plain-text files can be classified (UTF-16 files need a byte-order mark)"
+        )
+    if _is_utf8(sample, complete):
+        return Encoding("utf-8")
+    guess = _guess_legacy(sample)
+    if guess is None:
+        raise ReadError("is not UTF-8 and its encoding could not be recognised; save it as UTF-8 and try again")
+    return Encoding(
+        guess,
+        f"not UTF-8; read as {guess} (a guess): check accented letters, or save the file as UTF-8",
+    )
+
+
+def _is_utf8(sample: bytes, complete: bool) -> bool:
+    try:
+        sample.decode("utf-8")
+        return True
+    except UnicodeDecodeError as error:
+        # A sample cut in the middle of a character still counts as UTF-8.
+        return not complete and error.start >= len(sample) - 3 and error.reason == "unexpected end of data"
+
+
+def _guess_legacy(sample: bytes) -> str | None:
+    """charset-normalizer's guess, preferring cp1252 whenever it decodes the bytes the same way."""
+    matches = charset_normalizer.from_bytes(sample)
+    for match in matches:
+        if _PREFERRED_LEGACY in match.could_be_from_charset:
+            return _PREFERRED_LEGACY
+    best = matches.best()
+    if best is None:
+        try:
+            sample.decode(_PREFERRED_LEGACY)
+        except UnicodeDecodeError:
+            return None
+        return _PREFERRED_LEGACY
+    return best.encoding
+
+
+def decode_bytes(data: bytes) -> TextFile:
+    """A whole file's bytes as text. Raises ReadError for empty, binary or undecodable data."""
+    if not data.strip():
+        raise ReadError("is empty; there is no review in it to classify")
+    encoding = detect_encoding(data[:SNIFF_BYTES] if len(data) > SNIFF_BYTES else data,
+                               complete=len(data) <= SNIFF_BYTES)
+    try:
+        text = data.decode(encoding.name)
+    except UnicodeDecodeError as error:
+        raise ReadError(
+            f"is not valid {encoding.name} at byte {error.start}; save it as UTF-8 and try again"
+        ) from error
+    if not text.strip():
+        raise ReadError("is empty; there is no review in it to classify")
+    return TextFile(text, encoding)
+
+
+def read_text_file(path: Path | str, max_bytes: int = MAX_REVIEW_BYTES) -> TextFile:
+    """Read a whole file as text. Raises OSError (use `describe_os_error`) or ReadError."""
+    path = Path(path)
+    info = check_regular_file(path)
+    if info.st_size > max_bytes:
+        raise ReadError(
+            f"is {info.st_size / 1e6:.1f} MB, too large to be one review; "
+            "classify it one review per line instead (--per-line, or the app's 'One per line' mode)"
+        )
+    with open(path, "rb") as f:
+        data = f.read(max_bytes + 1)
+    return decode_bytes(data)
+
+
+class _PrefixedStream(io.RawIOBase):
+    """Bytes already read (the sniffed head) followed by the rest of a stream that cannot seek."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a file: its number (from 1) and text, or the error that stopped it being read."""
+
+    number: int
+    text: str = ""
+    warning: str = ""
+    error: str = ""
+
+
+def open_lines(stream: BinaryIO) -> tuple[Encoding, Iterator[Line]]:
+    """Sniff a binary stream's encoding, then yield its lines lazily, without line terminators.
+
+    Only one line is in memory at a time; a line longer than MAX_REVIEW_BYTES is skipped with
+    an error instead of being read whole. Raises ReadError when the stream is binary or empty.
+    """
+    head = stream.read(SNIFF_BYTES)
+    if not head:
+        raise ReadError("is empty; there is no review in it to classify")
+    encoding = detect_encoding(head, complete=len(head) < SNIFF_BYTES)
+    if encoding.name == "utf-8-sig":
+        head = head[len(codecs.BOM_UTF8):]
+    joined = io.BufferedReader(_PrefixedStream(head, stream), buffer_size=1024 * 1024)
+    if encoding.is_wide:
+        return encoding, _wide_lines(joined, encoding.name)
+    return encoding, _byte_lines(joined, "utf-8" if encoding.name == "utf-8-sig" else encoding.name)
+
+
+_TOO_LONG = f"is longer than {MAX_REVIEW_BYTES // (1024 * 1024)} MB, too long to be one review; it was skipped"
+
+
+def _byte_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
+    number = 0
+    while True:
+        raw = stream.readline(MAX_REVIEW_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_REVIEW_BYTES and not raw.endswith(b"\n"):
+            yield Line(number, error=_TOO_LONG)
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line without keeping it
+                raw = stream.readline(MAX_REVIEW_BYTES)
+            continue
+        try:
+            yield Line(number, raw.decode(name).rstrip("\r\n"))
+        except UnicodeDecodeError as error:
+            yield _line_fallback(number, raw, name, error)
+
+
+def _line_fallback(number: int, raw: bytes, name: str, error: UnicodeDecodeError) -> Line:
+    """A line that is not valid in the file's encoding: read it as cp1252 if possible, with a warning."""
+    try:
+        text = raw.decode(_PREFERRED_LEGACY).rstrip("\r\n")
+    except UnicodeDecodeError:
+        return Line(number, error=f"is not valid {name} (byte {error.start}); save the file as UTF-8")
+    return Line(number, text, warning=f"this line is not valid {name}; read as {_PREFERRED_LEGACY} (a guess)")
+
+
+def _wide_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
+    text = io.TextIOWrapper(stream, encoding=name, newline=None)
+    number = 0
+    limit = MAX_REVIEW_BYTES // 2
+    try:
+        while True:
+            line = text.readline(limit + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > limit and not line.endswith("\n"):
+                yield Line(number, error=_TOO_LONG)
+                while line and not line.endswith("\n"):
+                    line = text.readline(limit)
+                continue
+            yield Line(number, line.rstrip("\r\n"))
+    except UnicodeDecodeError as error:
+        yield Line(number + 1, error=f"is not valid {name} from here on ({error.reason}); the rest of "
+                   "the file was skipped. Save the file as UTF-8 and try again")
+
+
+def open_text_stream(stream: BinaryIO) -> tuple[Encoding, io.TextIOWrapper]:
+    """Sniff a binary stream's encoding and return it as a text stream (for CSV), newline=''.
+
+    Raises ReadError when the stream is binary or empty; decoding errors later raise
+    UnicodeDecodeError from the text stream.
+    """
+    head = stream.read(SNIFF_BYTES)
+    if not head:
+        raise ReadError("is empty; there is no review in it to classify")
+    encoding = detect_encoding(head, complete=len(head) < SNIFF_BYTES)
+    joined = io.BufferedReader(_PrefixedStream(head, stream), buffer_size=1024 * 1024)
+    return encoding, io.TextIOWrapper(joined, encoding=encoding.name, newline="")
