@@ -96,8 +96,6 @@ def _samples(split, probabilities: np.ndarray) -> list[dict]:
 
 def run(options: TrainOptions, default_models_dir: Path) -> dict:
     """Train, export, verify and install a bundle. Returns the model card."""
-    import keras
-
     options.validate()
     recipe, settings = options.recipe(), options.settings()
     epochs = options.epochs or recipe.epochs
@@ -108,6 +106,8 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     reviews = data_sources.load_source(options.data, options.data_path, options.text_column, options.label_column)
     split = data_sources.split(reviews, options.data, options.limit)
     print(f"Data: {options.data}, {len(reviews):,} labelled reviews; split {split.sizes()}", flush=True)
+
+    import keras  # only now: bad options and bad data are refused without waiting for TensorFlow
 
     keras.utils.set_random_seed(options.seed)
     word_index = build_word_index(split.train.texts, settings)
