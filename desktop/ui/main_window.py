@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
         self.review_view.highlight_box.toggled.connect(self.highlight_action.setChecked)
         self.review_view.band_changed.connect(self._band_changed)
         self.review_view.verdict_shown.connect(self._verdict_shown)
+        self.review_view.file_opened.connect(
+            lambda path, warning: self.statusBar().showMessage(f"Opened {path}" + (f": {warning}" if warning else ""), 15000))
         self.review_view.file_failed.connect(
             lambda message: self._warn("Could not open the review", message, ""))
         self.tabs = QTabWidget()
@@ -174,10 +176,10 @@ class MainWindow(QMainWindow):
     # -- settings -----------------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        geometry = self.settings.value(keys.GEOMETRY)
+        geometry = keys.read_bytes(self.settings, keys.GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
-        state = self.settings.value(keys.WINDOW_STATE)
+        state = keys.read_bytes(self.settings, keys.WINDOW_STATE)
         if state is not None:
             self.restoreState(state)
         self.review_view.set_band(keys.read_float(

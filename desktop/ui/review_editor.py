@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-MAX_REVIEW_FILE_BYTES = 50 * 1024 * 1024
+from desktop.core.reading import ReadError, TextFile, describe_os_error, read_text_file
 
 
 class ReviewFileError(Exception):
     """A file that cannot be read as a review; `str()` names the file and what to do."""
 
 
-def read_review_text(path: Path) -> str:
-    """A text file's contents, decoded by its BOM, as UTF-8, or by the best guess of its encoding."""
+def read_review_file(path: Path) -> TextFile:
+    """A text file's contents, in whatever encoding it is in (the batch reader's rules)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_REVIEW_FILE_BYTES:
-            raise ReviewFileError(f"{path}: {size / 2**20:.0f} MB is too large for one review; "
-                                  "use a text file under 50 MB")
-        data = path.read_bytes()
+        return read_text_file(path)
     except OSError as error:
-        raise ReviewFileError(f"{path}: cannot be read ({error.strerror or error})") from error
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
-    if b"\x00" in data:
-        raise ReviewFileError(f"{path}: looks like a binary file, not text; open a .txt file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    guess = from_bytes(data).best()
-    if guess is None:
-        raise ReviewFileError(f"{path}: its text encoding could not be recognised; save it as UTF-8")
-    return str(guess)
+        raise ReviewFileError(f"{path} {describe_os_error(error)}") from error
+    except ReadError as error:
+        raise ReviewFileError(f"{path} {error}") from error
 
 
 class ReviewEditor(QPlainTextEdit):

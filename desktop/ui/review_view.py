@@ -24,7 +24,7 @@ from desktop.core.classify import Verdict, classify_text
 from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND
 from desktop.ui import theme
 from desktop.ui.highlight import mix, model_view_html, review_html
-from desktop.ui.review_editor import ReviewEditor, ReviewFileError, read_review_text
+from desktop.ui.review_editor import ReviewEditor, ReviewFileError, read_review_file
 from desktop.ui.verdict_panel import VerdictPanel
 from desktop.ui.workers import Worker, WorkerPool
 
@@ -41,6 +41,7 @@ class ReviewView(QWidget):
 
     verdict_shown = Signal(object, float)  # the Verdict (None for a state without one), seconds taken
     band_changed = Signal(float)
+    file_opened = Signal(str, str)  # a dropped or opened file became the review: its path, any warning
     file_failed = Signal(str)  # a dropped or opened file could not be read: the message
 
     def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
@@ -152,11 +153,12 @@ class ReviewView(QWidget):
 
     def open_file(self, path: Path) -> None:
         try:
-            text = read_review_text(Path(path))
+            opened = read_review_file(Path(path))
         except ReviewFileError as error:
             self.file_failed.emit(str(error))
             return
-        self.show_text(text)
+        self.show_text(opened.text)
+        self.file_opened.emit(str(path), opened.encoding.warning)
 
     def show_state(self, title: str, detail: str) -> None:
         """A calm state without a verdict: empty box, loading, no model."""

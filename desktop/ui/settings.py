@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 SETTINGS_FILE_ENV = "REVIEW_SENTIMENT_SETTINGS"
 
@@ -39,6 +39,12 @@ def read_float(settings: QSettings, key: str, default: float, low: float, high: 
     except (TypeError, ValueError):
         return default
     return value if low <= value <= high else default
+
+
+def read_bytes(settings: QSettings, key: str) -> QByteArray | None:
+    """Saved window geometry or state, or None when missing or not what Qt saved."""
+    value = settings.value(key)
+    return value if isinstance(value, (QByteArray, bytes, bytearray)) else None
 
 
 def read_bool(settings: QSettings, key: str, default: bool) -> bool:

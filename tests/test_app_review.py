@@ -1,0 +1,343 @@
+"""The single-review window as a person uses it: paste a real review, read the verdict and its reasons."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QColor, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from desktop.core.bundle import default_models_dir, resolve_model_file
+from desktop.ui import settings as keys
+from desktop.ui.main_window import MainWindow
+from desktop.ui.review_view import EMPTY_TITLE
+from review_encoding import tokenise
+from review_encoding import bundle_format as fmt
+
+TIMEOUT = 20_000  # ms: generous for a loaded 2-core machine; the waits end as soon as the signal comes
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """A settings store of this test's own: the user's real settings are never touched."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def open_window(qtbot, settings):
+    """Opens a main window (closed by qtbot at the end) and waits until its model is loaded or refused."""
+
+    def open_(expect=("model_loaded",), **kwargs) -> MainWindow:
+        window = MainWindow(kwargs.pop("settings", settings), **kwargs)
+        qtbot.addWidget(window)
+        signals = [getattr(window, name) for name in expect]
+        with qtbot.waitSignals(signals, timeout=TIMEOUT):
+            window.show()
+        return window
+
+    return open_
+
+
+@pytest.fixture(scope="module")
+def clear_reviews(imdb_split, shipped_bundle):
+    """A clearly positive and a clearly negative real test review, chosen by the shipped model."""
+    texts = imdb_split.test.texts[:600]
+    labels = imdb_split.test.labels[:600]
+    probabilities = shipped_bundle.classify_texts(texts)
+    short = [len(t) < 1200 for t in texts]
+    positive = next(t for t, y, p, s in zip(texts, labels, probabilities, short) if y == 1 and p > 0.9 and s)
+    negative = next(t for t, y, p, s in zip(texts, labels, probabilities, short) if y == 0 and p < 0.1 and s)
+    return positive, negative
+
+
+def classify(qtbot, window: MainWindow, text: str):
+    with qtbot.waitSignal(window.review_view.verdict_shown, timeout=TIMEOUT) as shown:
+        window.show_review(text)
+    return shown.args[0]
+
+
+def fragments(view) -> list[tuple[str, QColor | None]]:
+    """Each run of text in a rich-text view, with its background colour (what a person sees)."""
+    runs = []
+    block = view.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            brush = fragment.charFormat().background()
+            runs.append((fragment.text(), None if brush.style() == Qt.BrushStyle.NoBrush else brush.color()))
+            it += 1
+        block = block.next()
+    return runs
+
+
+def pushes(view, word: str) -> list[int]:
+    """+1 for a blue (toward positive) background, -1 for orange (toward negative), 0 for none."""
+    signs = []
+    for text, colour in fragments(view):
+        if text.casefold() == word:
+            signs.append(0 if colour is None else int(np.sign(colour.blue() - colour.red())))
+    return signs
+
+
+def warnings_shown(window: MainWindow) -> list[str]:
+    return [f"{box.text()}\n{box.informativeText()}" for box in window.findChildren(QMessageBox) if box.isVisible()]
+
+
+# -- verdicts ----------------------------------------------------------------------------------------
+
+
+def test_clearly_positive_and_negative_reviews_show_their_verdicts(qtbot, open_window, clear_reviews):
+    window = open_window()
+    positive, negative = clear_reviews
+    assert classify(qtbot, window, positive).label == "positive"
+    assert window.review_view.verdict_panel.title.text() == "Positive"
+    assert classify(qtbot, window, negative).label == "negative"
+    assert window.review_view.verdict_panel.title.text() == "Negative"
+    assert "sure it is negative" in window.review_view.verdict_panel.detail.text()
+    assert window.timing_label.text().startswith("Verdict in ")
+    assert window.model_label.text() == f"Model: {window.bundle.name}"
+
+
+def test_the_verdict_follows_typing(qtbot, open_window):
+    window = open_window()
+    editor = window.review_view.editor
+    with qtbot.waitSignal(window.review_view.verdict_shown, timeout=TIMEOUT,
+                          check_params_cb=lambda verdict, _: verdict is not None):
+        qtbot.keyClicks(editor, "An excellent, wonderful film")
+    assert window.review_view.verdict.label == "positive"
+    with qtbot.waitSignal(window.review_view.verdict_shown, timeout=TIMEOUT,
+                          check_params_cb=lambda verdict, _: verdict is not None and verdict.label == "negative"):
+        editor.selectAll()
+        qtbot.keyClicks(editor, "The worst, most awful and boring film")
+    assert window.review_view.verdict_panel.title.text() == "Negative"
+
+
+def test_empty_text_shows_a_calm_paste_a_review_state(qtbot, open_window, clear_reviews):
+    window = open_window()
+    classify(qtbot, window, clear_reviews[0])
+    assert classify(qtbot, window, "  \n\t  ") is None
+    panel = window.review_view.verdict_panel
+    assert panel.title.text() == EMPTY_TITLE
+    assert panel.bar.probability is None
+    assert window.review_view.why_view.toPlainText() == ""
+
+
+def test_text_without_a_known_word_says_so_and_is_uncertain(qtbot, open_window):
+    window = open_window()
+    verdict = classify(qtbot, window, "zxqvy blorptastic 😀 qwghlmnx")
+    assert verdict.label == "uncertain"
+    assert window.review_view.verdict_panel.title.text() == "Uncertain"
+    assert "No word of this text is in the model's vocabulary" in window.review_view.verdict_panel.detail.text()
+
+
+def test_a_cut_review_says_how_much_the_model_read(qtbot, open_window, imdb_split):
+    window = open_window()
+    text = " ".join(imdb_split.test.texts[:40])
+    verdict = classify(qtbot, window, text)
+    assert verdict.truncated
+    assert "The review was cut" in window.review_view.verdict_panel.detail.text()
+    assert "not read" in window.review_view.model_view.toPlainText()
+    assert f"first {window.bundle.settings.max_length - 1} words" in window.review_view.cut_note.text()
+
+
+def test_the_uncertain_band_relabels_the_verdict_on_screen(qtbot, open_window, imdb_split, shipped_bundle):
+    window = open_window()
+    texts = imdb_split.test.texts[:300]
+    probabilities = shipped_bundle.classify_texts(texts)
+    text = next(t for t, p in zip(texts, probabilities) if 0.7 < p < 0.8)
+    window.review_view.set_band(0.2)
+    assert classify(qtbot, window, text).label == "positive"
+    window.review_view.verdict_panel.band_box.setValue(30)  # 50 ± 30 %
+    assert window.review_view.verdict.label == "uncertain"
+    assert window.review_view.verdict_panel.title.text() == "Uncertain"
+    assert window.uncertain_band == pytest.approx(0.6)
+
+
+# -- highlights --------------------------------------------------------------------------------------
+
+
+def test_highlights_point_the_right_way_on_a_real_review(qtbot, open_window, imdb_split):
+    window = open_window()
+    for word, direction in (("excellent", 1), ("awful", -1)):
+        text = next(t for t in imdb_split.test.texts
+                    if word in t.lower() and word in [tok.text for tok in tokenise(t)[:200]])
+        classify(qtbot, window, text)
+        signs = pushes(window.review_view.why_view, word)
+        assert signs and all(s == direction for s in signs), (word, signs)
+
+
+def test_highlights_land_on_the_right_words_in_any_script(qtbot, open_window):
+    window = open_window()
+    text = ("😀😀🎬 Ce film était excellent 👍 — 电影很好 — שלום עולם — naïve café 🍿🍿🍿 "
+            "but the ending was awful 💩 𝒲𝑒𝒾𝓇𝒹 ok")
+    classify(qtbot, window, text)
+    view = window.review_view.why_view
+    assert view.toPlainText() == text  # every character shown once, in its place
+    assert pushes(view, "excellent") == [1]
+    assert pushes(view, "awful") == [-1]
+
+
+def test_the_highlight_toggle_removes_and_restores_colours(qtbot, open_window):
+    window = open_window()
+    classify(qtbot, window, "An excellent cast in an awful script.")
+    window.highlight_action.trigger()
+    assert not window.review_view.highlight_box.isChecked()
+    assert all(colour is None for _, colour in fragments(window.review_view.why_view))
+    assert "excellent" in window.review_view.why_view.toPlainText()
+    window.review_view.highlight_box.setChecked(True)
+    assert window.highlight_action.isChecked()
+    assert pushes(window.review_view.why_view, "excellent") == [1]
+
+
+# -- models ------------------------------------------------------------------------------------------
+
+
+def _corrupt(path: Path) -> None:
+    path.write_bytes(b"this is not an ONNX model\n" * 200)
+
+
+def _truncated(path: Path) -> None:
+    data = resolve_model_file(default_models_dir()).read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _wrong_word_index(path: Path) -> None:
+    import onnx  # tests may use it to forge a model; the app never imports it
+
+    model = onnx.load(str(resolve_model_file(default_models_dir())))
+    for prop in model.metadata_props:
+        if prop.key == fmt.KEY_WORD_INDEX:
+            words = json.loads(prop.value)
+            words[0], words[1] = words[1], words[0]
+            prop.value = json.dumps(words, ensure_ascii=False, separators=(",", ":"))
+    onnx.save(model, str(path))
+
+
+@pytest.mark.parametrize("spoil", [_corrupt, _truncated, _wrong_word_index], ids=["corrupt", "truncated", "word-index"])
+def test_a_bad_model_is_refused_with_a_dialog_and_the_previous_one_stays(qtbot, open_window, tmp_path, clear_reviews, spoil):
+    window = open_window()
+    before = window.bundle
+    bad = tmp_path / "bad" / "model.onnx"
+    bad.parent.mkdir()
+    spoil(bad)
+    with qtbot.waitSignal(window.model_failed, timeout=TIMEOUT) as failed:
+        window.open_model(bad)
+    assert failed.args[0].path == bad
+    assert window.bundle is before
+    shown = warnings_shown(window)
+    assert len(shown) == 1 and str(bad) in shown[0] and failed.args[0].reason in shown[0]
+    assert f"still {before.name}" in shown[0]
+    assert classify(qtbot, window, clear_reviews[0]).label == "positive"  # still classifying
+
+
+def test_open_model_loads_a_bundle_and_remembers_it(qtbot, open_window, tmp_path, settings, monkeypatch):
+    copy = tmp_path / "retrained"
+    shutil.copytree(resolve_model_file(default_models_dir()).parent, copy)
+    chosen = copy / fmt.MODEL_FILE
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(chosen), ""))
+    window = open_window()
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        window.open_model_action.trigger()
+    assert window.bundle.path == chosen
+    assert [a.text() for a in window.recent_menu.actions()] == [f"&1 {chosen.resolve()}"]
+    assert window.recent_menu.actions()[0].shortcut().toString() == "Ctrl+Alt+1"
+    window.close()
+    again = open_window()  # same settings store: starts on the last model
+    assert again.bundle.path == chosen.resolve()
+
+
+def test_no_model_says_how_to_get_one_and_the_window_still_works(qtbot, open_window, tmp_path):
+    empty = tmp_path / "models"
+    empty.mkdir()
+    window = open_window(expect=("model_failed",), models_dir=empty)
+    assert window.bundle is None
+    panel = window.review_view.verdict_panel
+    assert panel.title.text() == "No model loaded"
+    assert "uv run python -m trainer" in panel.detail.text()
+    assert "File → Open model" in panel.detail.text()
+    assert any("uv run python -m trainer" in text for text in warnings_shown(window))
+    window.review_view.editor.setPlainText("A fine film.")
+    window.review_view.classify_now()
+    assert panel.title.text() == "No model loaded"
+
+
+def test_a_dropped_text_file_becomes_the_review(qtbot, open_window, tmp_path, clear_reviews):
+    window = open_window()
+    review = clear_reviews[1] + " Café, naïve, déjà vu."
+    path = tmp_path / "review.txt"
+    path.write_bytes(review.encode("cp1252"))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    editor = window.review_view.editor
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.review_view.verdict_shown, timeout=TIMEOUT):
+        editor.dropEvent(drop)
+    assert editor.toPlainText() == review
+    assert window.review_view.verdict.label == "negative"
+
+
+def test_a_binary_file_is_not_taken_as_a_review(qtbot, open_window, tmp_path):
+    window = open_window()
+    path = tmp_path / "picture.txt"
+    path.write_bytes(bytes(range(256)) * 10)
+    with qtbot.waitSignal(window.review_view.file_failed, timeout=TIMEOUT):
+        window.review_view.open_file(path)
+    assert window.review_view.editor.toPlainText() == ""
+    assert any(str(path) in text for text in warnings_shown(window))
+
+
+# -- settings and menus ------------------------------------------------------------------------------
+
+
+def test_band_highlights_and_geometry_persist_across_runs(qtbot, open_window, settings):
+    window = open_window()
+    window.review_view.verdict_panel.band_box.setValue(17)
+    window.review_view.highlight_box.setChecked(False)
+    window.resize(700, 520)
+    window.close()
+    assert keys.read_float(settings, keys.UNCERTAIN_BAND, 0, 0, 1) == pytest.approx(0.34)
+    again = open_window()
+    assert again.uncertain_band == pytest.approx(0.34)
+    assert again.review_view.verdict_panel.band_box.value() == 17
+    assert not again.review_view.highlight_box.isChecked()
+    assert (again.width(), again.height()) == (700, 520)
+
+
+def test_garbled_settings_fall_back_to_defaults(qtbot, open_window, settings):
+    settings.setValue(keys.UNCERTAIN_BAND, "wide")
+    settings.setValue(keys.GEOMETRY, "not geometry")
+    settings.setValue(keys.RECENT_MODELS, "/nowhere/model.onnx")
+    window = open_window()
+    assert window.uncertain_band == pytest.approx(0.2)
+    assert len(window.recent_menu.actions()) == 1
+
+
+def test_every_menu_action_has_a_shortcut(open_window):
+    window = open_window()
+    missing = []
+    for menu_action in window.menuBar().actions():
+        for action in menu_action.menu().actions():
+            if action.isSeparator() or action.menu() is not None:
+                continue
+            if action.shortcut().isEmpty():
+                missing.append(action.text())
+    assert missing == []
+
+
+def test_show_review_and_add_tab_for_other_features(qtbot, open_window, clear_reviews):
+    from PySide6.QtWidgets import QLabel
+
+    window = open_window()
+    index = window.add_tab(QLabel("batch"), "&Batch")
+    assert index == 1 and window.tabs.count() == 2
+    window.tabs.setCurrentIndex(index)
+    verdict = classify(qtbot, window, clear_reviews[0])
+    assert window.tabs.currentWidget() is window.review_view
+    assert verdict.label == "positive"
