@@ -79,10 +79,18 @@ class ReviewResult:
     label: str
     warning: str = ""
     error: str = ""
+    knows_a_word: bool = True
+    """False when no word of the text is in the model's vocabulary: always uncertain."""
 
     @property
     def ok(self) -> bool:
         return not self.error
+
+    def label_with(self, band: float) -> str:
+        """The label under another uncertain band (the single-review view's rule)."""
+        if self.error:
+            return ""
+        return label_for(self.probability, band) if self.knows_a_word else UNCERTAIN
 
 
 def parse_extensions(text: str) -> tuple[str, ...]:
@@ -387,23 +395,26 @@ def classify_reviews(
     for batch in _batches(reviews, batch_size):
         if cancelled is not None and cancelled.is_set():
             return
-        verdicts = iter(_probabilities_and_labels(bundle, [r.text for r in batch if not r.error], band))
+        verdicts = iter(_probabilities(bundle, [r.text for r in batch if not r.error]))
         results = []
         for review in batch:
             if review.error:
                 results.append(ReviewResult(review.source, review.line, review.text, None, "",
                                             review.warning, review.error))
             else:
-                p, label = next(verdicts)
-                results.append(ReviewResult(review.source, review.line, review.text, p, label, review.warning))
+                p, known = next(verdicts)
+                results.append(ReviewResult(review.source, review.line, review.text, p,
+                                            label_for(p, band) if known else UNCERTAIN, review.warning,
+                                            knows_a_word=known))
         yield results
 
 
-def _probabilities_and_labels(bundle, texts: list[str], band: float) -> list[tuple[float, str]]:
+def _probabilities(bundle, texts: list[str]) -> list[tuple[float, bool]]:
+    """Each text's calibrated probability of positive, and whether the model knows any of its words."""
     if not texts:
         return []
     ids = encode_batch(texts, bundle.word_index, bundle.settings)
     probabilities = bundle.probabilities(ids).tolist()
     # The single-review view's rule: a text with no word the model knows is always uncertain.
     knows_a_word = (ids >= FIRST_WORD_ID).any(axis=1).tolist()
-    return [(p, label_for(p, band) if known else UNCERTAIN) for p, known in zip(probabilities, knows_a_word)]
+    return list(zip(probabilities, knows_a_word))

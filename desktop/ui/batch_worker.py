@@ -1,0 +1,98 @@
+"""A batch run on a pool thread: find the files, read and classify them, and report each batch
+through queued signals. Cancel sets an event that the core checks between batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+from desktop.core.batch import InputMode, ReviewReader, classify_reviews, find_input_files
+
+# Small batches keep Cancel quick and the table filling smoothly; large enough to stay fast.
+BATCH_SIZE = 256
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    paths: tuple[str, ...]
+    mode: InputMode
+    field: str
+    extensions: tuple[str, ...]
+    band: float
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    reviews: int
+    """Records so far (classified and failed)."""
+    work_done: int
+    work_total: int
+    """Files for one-review-per-file, bytes otherwise."""
+    counts_files: bool
+    seconds: float
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.work_done / self.work_total) if self.work_total else 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.reviews / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        if not self.work_done or self.seconds <= 0:
+            return None
+        return self.seconds * (self.work_total - self.work_done) / self.work_done
+
+
+class BatchSignals(QObject):
+    progressed = Signal(list, object)  # the new results, BatchProgress
+    finished = Signal(object)  # the last BatchProgress
+    cancelled = Signal(object)  # the last BatchProgress; results so far are kept
+    failed = Signal(str)  # a message: the run could not go on
+
+
+class BatchJob(QRunnable):
+    def __init__(self, bundle, request: BatchRequest) -> None:
+        super().__init__()
+        self.bundle = bundle
+        self.request = request
+        self.signals = BatchSignals()
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        request = self.request
+        progress = BatchProgress(0, 0, 0, request.mode is InputMode.FILE, 0.0)
+        try:
+            files = list(find_input_files(request.paths, request.extensions, self._cancel))
+            reader = ReviewReader(files, request.mode, request.field)
+            total = reader.work_total
+            reviews = 0
+            for results in classify_reviews(self.bundle, reader, request.band, BATCH_SIZE, self._cancel):
+                reviews += len(results)
+                progress = BatchProgress(reviews, reader.work_done, total, progress.counts_files,
+                                         time.perf_counter() - started)
+                self.signals.progressed.emit(results, progress)
+                if self._cancel.is_set():
+                    break
+        except Exception as error:  # reported to the user; the results so far stay in the table
+            self.signals.failed.emit(f"The batch stopped: {type(error).__name__}: {error}")
+            return
+        if self._cancel.is_set():
+            self.signals.cancelled.emit(progress)
+        else:
+            self.signals.finished.emit(BatchProgress(progress.reviews, progress.work_total, progress.work_total,
+                                                     progress.counts_files, time.perf_counter() - started))

@@ -1,0 +1,203 @@
+"""The batch tab, driven as a person would: add inputs, classify, cancel, filter, sort, open, export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from desktop.core.batch import InputMode, ReviewResult
+from desktop.core.classify import classify_text
+from desktop.ui import batch_view
+from desktop.ui.batch_model import CONFIDENCE, FAILED, LABEL, SNIPPET, STATUS, BatchFilterProxy, BatchResultsModel
+from desktop.ui.batch_view import BatchView
+
+
+@pytest.fixture(scope="module")
+def reviews(imdb_split):
+    return [" ".join(t.split()) for t in imdb_split.test.texts[40:70]]
+
+
+@pytest.fixture
+def view(qtbot, shipped_bundle):
+    widget = BatchView()
+    qtbot.addWidget(widget)
+    widget.set_bundle(shipped_bundle)
+    return widget
+
+
+def write_files(folder: Path, texts) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, text in enumerate(texts):
+        path = folder / f"{i:03d}.txt"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def run_to_end(qtbot, view, timeout=60_000):
+    with qtbot.waitSignal(view.run_finished, timeout=timeout) as blocker:
+        view.start()
+    return blocker.args[0]
+
+
+def shown(view, column):
+    return [view.proxy.index(row, column).data() for row in range(view.proxy.rowCount())]
+
+
+def test_add_folder_classify_and_see_the_single_review_verdicts(qtbot, view, tmp_path, reviews, shipped_bundle,
+                                                                monkeypatch):
+    write_files(tmp_path / "in", reviews[:10])
+    (tmp_path / "in" / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "in" / "notes.md").write_text(reviews[10])
+    monkeypatch.setattr(batch_view, "choose_folder", lambda parent: str(tmp_path / "in"))
+    qtbot.mouseClick(view.add_folder_button, Qt.MouseButton.LeftButton)
+    assert view.inputs == [str(tmp_path / "in")]
+    progress = run_to_end(qtbot, view)
+    assert progress.reviews == 11 and progress.fraction == 1.0
+    results = view.model.results
+    assert len(results) == 11  # the .md file is not read
+    by_name = {Path(r.source).name: r for r in results}
+    assert "binary" in by_name["broken.txt"].error
+    for i, text in enumerate(reviews[:10]):
+        verdict = classify_text(shipped_bundle, text, view.model.band)
+        assert by_name[f"{i:03d}.txt"].probability == verdict.probability
+        assert by_name[f"{i:03d}.txt"].label == verdict.label
+    counts = view.model.counts
+    assert counts[FAILED] == 1 and sum(counts.values()) == 11
+    assert f"{counts[FAILED]:,} failed" in view.counts_label.text()
+    assert "Done" in view.progress_label.text() and "11 reviews" in view.progress_label.text()
+
+
+def test_cancel_stops_quickly_and_keeps_the_results(qtbot, view, tmp_path, reviews):
+    path = tmp_path / "many.txt"
+    path.write_text("\n".join(reviews * 700), encoding="utf-8")  # 21,000 reviews
+    view.add_paths([path])
+    view.set_mode(InputMode.LINE)
+    with qtbot.waitSignal(view.model.rowsInserted, timeout=30_000):
+        view.start()
+    assert view.running and view.cancel_button.isEnabled()
+    with qtbot.waitSignal(view.run_cancelled, timeout=10_000) as blocker:
+        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    kept = view.model.rowCount()
+    assert 0 < kept < 21_000 and blocker.args[0].reviews == kept
+    assert [r.line for r in view.model.results[:5]] == [1, 2, 3, 4, 5]
+    assert not view.running and view.start_button.isEnabled() and "Cancelled" in view.progress_label.text()
+
+
+def test_filters_by_label_errors_and_text(qtbot, view, tmp_path, reviews):
+    paths = write_files(tmp_path, reviews[:12])
+    (tmp_path / "empty.txt").write_text("")
+    view.add_paths(paths + [tmp_path / "empty.txt"])
+    run_to_end(qtbot, view)
+    total = view.model.rowCount()
+    positives = sum(1 for r in view.model.results if r.ok and r.label == "positive")
+    view.label_filter.setCurrentIndex(view.label_filter.findData("positive"))
+    assert view.proxy.rowCount() == positives and set(shown(view, LABEL)) <= {"positive"}
+    view.label_filter.setCurrentIndex(view.label_filter.findData(FAILED))
+    assert shown(view, STATUS) == [next(r.error for r in view.model.results if not r.ok)]
+    view.label_filter.setCurrentIndex(0)
+    word = reviews[3].split()[5]
+    qtbot.keyClicks(view.text_filter, word.upper())
+    expected = sum(1 for r in view.model.results if word.casefold() in r.text.casefold() or word.casefold() in r.source)
+    assert 0 < view.proxy.rowCount() == expected < total
+    view.text_filter.clear()
+    assert view.proxy.rowCount() == total
+
+
+def test_sort_by_confidence_and_double_click_opens_the_review(qtbot, view, tmp_path, reviews):
+    view.add_paths(write_files(tmp_path, reviews[:8]))
+    run_to_end(qtbot, view)
+    view.table.sortByColumn(CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    values = [float(v.rstrip("%")) for v in shown(view, CONFIDENCE)]
+    assert values == sorted(values, reverse=True)
+    index = view.proxy.index(0, SNIPPET)
+    top = max(view.model.results, key=lambda r: max(r.probability, 1 - r.probability))
+    with qtbot.waitSignal(view.review_opened) as blocker:
+        view.table.doubleClicked.emit(index)
+    assert blocker.args == [top.text]
+
+
+def test_drop_files_and_choose_a_csv_column(qtbot, view, tmp_path, reviews):
+    table = tmp_path / "t.csv"
+    with open(table, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["id", "Review", "stars"], [1, reviews[0], 8], [2, reviews[1]], [3, reviews[2], 2]])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(table))])
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    view.dropEvent(event)
+    assert view.inputs == [str(table)]
+    view.set_mode(InputMode.CSV)
+    assert [view.field_box.itemText(i) for i in range(view.field_box.count())] == ["id", "Review", "stars"]
+    assert view.field_box.currentText() == "Review"
+    run_to_end(qtbot, view)
+    assert [(r.line, r.ok) for r in view.model.results] == [(2, True), (3, False), (4, True)]
+    assert "line 3" in view.model.results[1].error
+
+
+def test_export_asks_before_overwriting_and_writes_atomically(qtbot, view, tmp_path, reviews, monkeypatch):
+    view.add_paths(write_files(tmp_path / "in", reviews[:5]))
+    run_to_end(qtbot, view)
+    target = tmp_path / "out.jsonl"
+    target.write_text("keep me\n")
+    asked = []
+    monkeypatch.setattr(batch_view, "choose_export_file", lambda parent: str(target))
+    monkeypatch.setattr(batch_view, "confirm_overwrite", lambda parent, path: asked.append(path) or False)
+    view.export()
+    assert asked == [str(target)] and target.read_text() == "keep me\n"
+    monkeypatch.setattr(batch_view, "confirm_overwrite", lambda parent, path: True)
+    with qtbot.waitSignal(view.exported):
+        qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [r["probability"] for r in records] == [r.probability for r in view.model.results]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out.jsonl"]
+    csv_target = tmp_path / "out.csv"
+    monkeypatch.setattr(batch_view, "choose_export_file", lambda parent: str(csv_target))
+    view.export()
+    rows = list(csv.DictReader(csv_target.open(encoding="utf-8")))
+    assert [r["label"] for r in rows] == [r.label for r in view.model.results]
+
+
+def test_band_change_relabels_rows(qtbot, view, tmp_path, reviews):
+    view.add_paths(write_files(tmp_path, reviews[:10]))
+    run_to_end(qtbot, view)
+    view.set_band(0.8)
+    assert shown(view, LABEL) == [r.label_with(0.8) for r in view.model.results]
+    assert view.model.counts["uncertain"] == sum(1 for r in view.model.results if r.label_with(0.8) == "uncertain")
+
+
+def test_model_filters_and_sorts_100k_rows(qtbot, reviews):
+    model = BatchResultsModel()
+    proxy = BatchFilterProxy()
+    proxy.setSourceModel(model)
+    rows = [ReviewResult(f"f{i % 97}.txt", i, reviews[i % len(reviews)], (i % 1000) / 1000, "")
+            for i in range(100_000)]
+    for start in range(0, len(rows), 5000):
+        model.append(rows[start:start + 5000])
+    assert model.rowCount() == proxy.rowCount() == 100_000
+    proxy.sort(CONFIDENCE, Qt.SortOrder.AscendingOrder)
+    confidences = [max(r.probability, 1 - r.probability) for r in model.results]
+    assert confidences == sorted(confidences) and confidences[0] == 0.5
+    assert proxy.index(0, CONFIDENCE).data() == "50.0%"
+    proxy.set_label_filter("positive")
+    assert proxy.rowCount() == sum(1 for r in rows if r.label_with(model.band) == "positive")
+
+
+def test_closing_mid_run_cancels_and_waits(qtbot, shipped_bundle, tmp_path, reviews):
+    widget = BatchView()
+    widget.set_bundle(shipped_bundle)
+    path = tmp_path / "many.txt"
+    path.write_text("\n".join(reviews * 700), encoding="utf-8")
+    widget.add_paths([path])
+    widget.set_mode(InputMode.LINE)
+    with qtbot.waitSignal(widget.model.rowsInserted, timeout=30_000):
+        widget.start()
+    widget.close()
+    assert widget._pool.activeThreadCount() == 0
+    assert widget.model.rowCount() < 21_000
