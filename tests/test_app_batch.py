@@ -201,3 +201,33 @@ def test_closing_mid_run_cancels_and_waits(qtbot, shipped_bundle, tmp_path, revi
     widget.close()
     assert widget._pool.activeThreadCount() == 0
     assert widget.model.rowCount() < 21_000
+
+
+def test_in_the_main_window_a_double_clicked_row_opens_in_the_review_tab(qtbot, tmp_path, reviews, shipped_bundle):
+    from PySide6.QtCore import QSettings
+
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.model_loaded, timeout=30_000):
+        window.show()
+    view = window.batch_view
+    assert window.tabs.indexOf(view) == 1 and window.tabs.tabText(1) == "&Batch"
+    window.review_view.set_band(0.5)
+    assert view.model.band == 0.5  # the batch follows the single-review view's uncertain band
+    window.tabs.setCurrentWidget(view)
+    view.add_paths(write_files(tmp_path / "in", reviews[:3]))
+    with qtbot.waitSignal(view.run_finished, timeout=60_000):
+        qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    row = view.proxy.index(2, SNIPPET)
+    with qtbot.waitSignal(window.review_view.verdict_shown, timeout=30_000) as shown:
+        view.table.doubleClicked.emit(row)
+    assert window.tabs.currentWidget() is window.review_view
+    assert window.review_view.editor.toPlainText() == reviews[2]
+    verdict = shown.args[0]
+    assert verdict.probability == view.model.results[2].probability
+    assert verdict.label == view.model.results[2].label_with(0.5)
+    window.tabs.setCurrentWidget(view)
+    window.resize(1280, 700)
+    window.grab().save("/tmp/batch.png")

@@ -280,6 +280,7 @@ class BatchView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep the file name of a long path visible
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         # Fixed row heights and column widths: the view never measures 100,000 rows.

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.core.bundle import BundleError, default_models_dir, load_bundle
 from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 from desktop.ui import settings as keys
+from desktop.ui.batch_view import BatchView
 from desktop.ui.model_panel import ModelPanel
 from desktop.ui.review_view import ReviewView
 from desktop.ui.workers import Worker, WorkerPool
@@ -152,6 +153,11 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.setTabBarAutoHide(True)  # one tab needs no tab bar; a second one shows it
         self.tabs.addTab(self.review_view, "&Review")
+        self.batch_view = BatchView()
+        self.batch_view.review_opened.connect(self.show_review)
+        self.model_loaded.connect(self.batch_view.set_bundle)
+        self.band_changed.connect(self.batch_view.set_band)
+        self.tabs.addTab(self.batch_view, "&Batch")
         self.setCentralWidget(self.tabs)
 
     def _create_model_dock(self) -> None:
