@@ -1,0 +1,126 @@
+"""Paste-to-verdict time for one 250-word real IMDB review: the app's path beside the tutorial's.
+
+The app's path is `desktop.core.classify.classify_text`: encode with the shared contract, run the
+ONNX model, and weigh every word read by leaving it out (one batched onnxruntime call), then build
+the verdict. The tutorial's way is Keras `model.predict` on the same encoded review: the same
+network is rebuilt with `trainer.architectures.build_model` and given the shipped ONNX weights
+(checked to give the same probability), so both sides compute the same function.
+
+Run by hand (benchmarks are not tests; this one imports TensorFlow, the app never does):
+
+    uv run python benchmarks/paste_to_verdict.py [--runs 500] [--model models/]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from desktop.core.bundle import default_models_dir, load_bundle  # noqa: E402
+from desktop.core.classify import classify_text  # noqa: E402
+from review_encoding import encode, tokenise  # noqa: E402
+
+TARGET_WORDS = 250
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or cpu
+    return f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def review_of_250_words() -> tuple[str, int]:
+    """The first test-split review whose word count is closest to 250 (it is a real review)."""
+    from trainer.data import load_movie_reviews, split
+
+    texts = split(load_movie_reviews(), "imdb").test.texts
+    best = min(texts[:2000], key=lambda t: abs(len(tokenise(t)) - TARGET_WORDS))
+    return best, len(tokenise(best))
+
+
+def median_ms(fn, runs: int, warmup: int = 20) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def keras_twin(bundle):
+    """The bundle's network as a Keras model with the ONNX file's weights (seed architecture only)."""
+    import onnx
+    from onnx import numpy_helper
+
+    from trainer.architectures import RECIPES, build_model
+
+    if bundle.architecture not in RECIPES:
+        raise SystemExit(f"no Keras recipe for architecture {bundle.architecture!r}; cannot compare")
+    model = build_model(RECIPES[bundle.architecture], bundle.settings)
+    weights = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(bundle.path)).graph.initializer}
+
+    def find(layer: str, shape: tuple) -> np.ndarray:
+        (match,) = [w for name, w in weights.items() if f"/{layer}" in name and w.shape == shape]
+        return match
+
+    for layer in model.layers:
+        wanted = [tuple(w.shape) for w in layer.get_weights()]
+        if wanted:
+            layer.set_weights([find(layer.name, shape) for shape in wanted])
+    return model
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=500, help="timed runs of the app's path")
+    parser.add_argument("--keras-runs", type=int, default=100, help="timed runs of model.predict")
+    parser.add_argument("--model", type=Path, default=default_models_dir())
+    args = parser.parse_args()
+
+    bundle = load_bundle(args.model)
+    text, word_count = review_of_250_words()
+    ids = encode(text, bundle.word_index, bundle.settings).ids[np.newaxis, :]
+    print(f"machine: {machine()}")
+    print(f"model: {bundle.path} ({bundle.architecture}); review: {word_count} words, {len(text)} characters")
+
+    verdict = classify_text(bundle, text)
+    app_ms = median_ms(lambda: classify_text(bundle, text), args.runs)
+    plain_ms = median_ms(lambda: classify_text(bundle, text, explain=False), args.runs)
+    print(f"app path (encode + run + {verdict.words_read} leave-one-out rows + verdict): "
+          f"median {app_ms:.2f} ms over {args.runs} runs")
+    print(f"app path without contributions: median {plain_ms:.2f} ms")
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    model = keras_twin(bundle)
+    keras_p = float(model.predict(ids, verbose=0)[0, 0])
+    onnx_p = verdict.raw_probability
+    if abs(keras_p - onnx_p) > 1e-5:
+        raise SystemExit(f"Keras twin disagrees with onnxruntime: {keras_p} vs {onnx_p}")
+    keras_ms = median_ms(lambda: model.predict(ids, verbose=0), args.keras_runs, warmup=5)
+    print(f"tutorial's way (Keras model.predict on the encoded review, no contributions): "
+          f"median {keras_ms:.2f} ms over {args.keras_runs} runs (probability matches to "
+          f"{abs(keras_p - onnx_p):.1e})")
+    print(f"ratio: model.predict takes {keras_ms / app_ms:.1f}x the app's whole paste-to-verdict path")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
