@@ -336,7 +336,7 @@ def test_show_review_and_add_tab_for_other_features(qtbot, open_window, clear_re
 
     window = open_window()
     index = window.add_tab(QLabel("batch"), "&Batch")
-    assert index == 1 and window.tabs.count() == 2
+    assert index == window.tabs.count() - 1 and window.tabs.widget(index).text() == "batch"
     window.tabs.setCurrentIndex(index)
     verdict = classify(qtbot, window, clear_reviews[0])
     assert window.tabs.currentWidget() is window.review_view

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -214,14 +216,17 @@ class BatchView(QWidget):
         row.addLayout(buttons)
         return row
 
-    def _build_options(self) -> QHBoxLayout:
+    def _build_options(self) -> QGridLayout:
         self.mode_box = QComboBox()
+        self.mode_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode_box.setMinimumContentsLength(10)
         for text, mode in MODES:
             self.mode_box.addItem(text, mode)
         self.mode_box.currentIndexChanged.connect(lambda _: self._offer_fields())
         self.field_box = QComboBox()
         self.field_box.setEditable(True)
-        self.field_box.setMinimumContentsLength(12)
+        self.field_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.field_box.setMinimumContentsLength(10)
         self.field_box.lineEdit().setPlaceholderText("column / field")
         self.field_label = QLabel("&Text column:")
         self.field_label.setBuddy(self.field_box)
@@ -230,26 +235,30 @@ class BatchView(QWidget):
         self.extensions_edit.setToolTip("Extensions of the files read inside folders, comma separated; * for all")
         mode_label = QLabel("&Mode:")
         mode_label.setBuddy(self.mode_box)
-        ext_label = QLabel("In folders, read &extensions:")
+        ext_label = QLabel("&Extensions:")
+        ext_label.setToolTip(self.extensions_edit.toolTip())
         ext_label.setBuddy(self.extensions_edit)
         self.start_button = self._button("&Classify", self.start, "Classify every input (Ctrl+Enter)")
         self.start_button.setShortcut("Ctrl+Return")
         self.start_button.setDefault(True)
         self.cancel_button = self._button("Cancel", self.cancel, "Stop after the current batch; results so far stay")
         self.cancel_button.setShortcut("Escape")
-        row = QHBoxLayout()
-        for widget in (mode_label, self.mode_box, self.field_label, self.field_box, ext_label, self.extensions_edit):
-            row.addWidget(widget)
-        row.addStretch()
-        row.addWidget(self.start_button)
-        row.addWidget(self.cancel_button)
-        return row
+        grid = QGridLayout()
+        for row, (label, widget) in enumerate(((mode_label, self.mode_box), (self.field_label, self.field_box),
+                                               (ext_label, self.extensions_edit))):
+            grid.addWidget(label, row, 0)
+            grid.addWidget(widget, row, 1)
+        grid.setColumnStretch(2, 1)
+        grid.addWidget(self.start_button, 0, 3)
+        grid.addWidget(self.cancel_button, 1, 3)
+        return grid
 
     def _build_progress(self) -> QHBoxLayout:
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
         self.progress_label = QLabel("Add files or folders, or drop them here.")
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row = QHBoxLayout()
         row.addWidget(self.progress_bar, stretch=1)
         row.addWidget(self.progress_label, stretch=2)
@@ -265,11 +274,9 @@ class BatchView(QWidget):
         self.text_filter.setPlaceholderText("Filter by text, file or error…")
         self.text_filter.setClearButtonEnabled(True)
         self.text_filter.textChanged.connect(self.proxy.set_text_filter)
-        self.counts_label = QLabel()
         row = QHBoxLayout()
         row.addWidget(self.label_filter)
         row.addWidget(self.text_filter, stretch=1)
-        row.addWidget(self.counts_label)
         return row
 
     def _build_table(self) -> QTableView:
@@ -300,8 +307,10 @@ class BatchView(QWidget):
     def _build_footer(self) -> QHBoxLayout:
         self.export_button = self._button("&Export results…", self.export,
                                           "Save every result as CSV or JSON lines")
+        self.counts_label = QLabel()
+        self.counts_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row = QHBoxLayout()
-        row.addStretch()
+        row.addWidget(self.counts_label, stretch=1)
         row.addWidget(self.export_button)
         return row
 
