@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -32,14 +33,14 @@ from desktop.core.batch_export import ResultWriter, format_for_path
 from desktop.core.reading import ReadError
 from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN
 from desktop.ui import theme
-from desktop.ui.batch_model import FAILED, BatchFilterProxy, BatchResultsModel, CONFIDENCE, LINE, LABEL, SNIPPET
+from desktop.ui.batch_model import CONFIDENCE, FAILED, LABEL, LINE, SNIPPET, SOURCE, BatchFilterProxy, BatchResultsModel
 from desktop.ui.batch_worker import BatchJob, BatchProgress, BatchRequest
 
 MODES = (  # (what the chooser says, mode)
-    ("One review per file", InputMode.FILE),
-    ("One review per line", InputMode.LINE),
-    ("CSV: one column", InputMode.CSV),
-    ("JSON lines: one field", InputMode.JSONL),
+    ("One per file", InputMode.FILE),
+    ("One per line", InputMode.LINE),
+    ("CSV column", InputMode.CSV),
+    ("JSON-lines field", InputMode.JSONL),
 )
 LABEL_FILTERS = (("All results", ""), ("Positive", POSITIVE), ("Negative", NEGATIVE),
                  ("Uncertain", UNCERTAIN), ("Failed only", FAILED))
@@ -76,6 +77,14 @@ def show_problem(parent: QWidget, title: str, text: str) -> None:
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
+
+
+class MiddleElideDelegate(QStyledItemDelegate):
+    """Cuts long paths in the middle, so the file name at the end stays visible."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class BatchView(QWidget):
@@ -219,7 +228,7 @@ class BatchView(QWidget):
     def _build_options(self) -> QGridLayout:
         self.mode_box = QComboBox()
         self.mode_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.mode_box.setMinimumContentsLength(10)
+        self.mode_box.setMinimumContentsLength(16)
         for text, mode in MODES:
             self.mode_box.addItem(text, mode)
         self.mode_box.currentIndexChanged.connect(lambda _: self._offer_fields())
@@ -287,7 +296,6 @@ class BatchView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep the file name of a long path visible
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         # Fixed row heights and column widths: the view never measures 100,000 rows.
@@ -296,8 +304,9 @@ class BatchView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in ((0, 260), (LINE, 70), (SNIPPET, 420), (LABEL, 90), (CONFIDENCE, 95)):
+        for column, width in ((SOURCE, 220), (LINE, 60), (SNIPPET, 340), (LABEL, 80), (CONFIDENCE, 90)):
             self.table.setColumnWidth(column, width)
+        self.table.setItemDelegateForColumn(SOURCE, MiddleElideDelegate(self.table))
         self.table.doubleClicked.connect(self._open_row)
         self.table.setToolTip("Double-click a row to open the review with its highlights")
         self.model.set_colours({label: theme.label_colour(self, label) for label in (POSITIVE, NEGATIVE, UNCERTAIN)}
