@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
 
-from desktop.ui.highlight import HighlightColours
+from desktop.ui.highlight import HighlightColours, mix
 
 _LIGHT = {"positive": "#1f6fd1", "negative": "#d45500", "uncertain": "#6b6b6b"}
 _DARK = {"positive": "#63a8ff", "negative": "#ff8c42", "uncertain": "#a8a8a8"}
@@ -30,7 +30,7 @@ def highlight_colours(widget: QWidget) -> HighlightColours:
     return HighlightColours(
         base=palette.color(QPalette.ColorRole.Base).name(),
         text=palette.color(QPalette.ColorRole.Text).name(),
-        dim=palette.color(QPalette.ColorRole.PlaceholderText).name(),
+        dim=mix(palette.color(QPalette.ColorRole.Text).name(), palette.color(QPalette.ColorRole.Base).name(), 0.45),
         positive=accents["positive"],
         negative=accents["negative"],
     )
