@@ -159,6 +159,20 @@ def test_the_uncertain_band_relabels_the_verdict_on_screen(qtbot, open_window, i
     assert window.uncertain_band == pytest.approx(0.6)
 
 
+def test_a_five_megabyte_paste_gets_a_verdict_and_a_short_preview(qtbot, open_window, imdb_split):
+    window = open_window()
+    text = "\n\n".join(imdb_split.test.texts)[:5_000_000]
+    window.review_view.editor.setPlainText(text)  # as a paste does: the debounced path
+    with qtbot.waitSignal(window.review_view.verdict_shown, timeout=TIMEOUT,
+                          check_params_cb=lambda verdict, _: verdict is not None):
+        pass
+    verdict = window.review_view.verdict
+    assert verdict.truncated and verdict.label in ("positive", "negative", "uncertain")
+    shown = window.review_view.why_view.toPlainText()
+    assert shown.startswith(text[:200]) and len(shown) < 10_000
+    assert f"({len(text) - verdict.read_until:,} more characters)" in shown
+
+
 # -- highlights --------------------------------------------------------------------------------------
 
 
