@@ -24,6 +24,8 @@ ALIGNMENT = 16  # ICU items are 16-byte aligned; the package itself is too
 DROPPED_FOLDERS = {"brkitr", "curr", "lang", "rbnf", "region", "translit", "unit", "zone"}
 KEPT_COLLATIONS = {"root.res", "ucadata.icu", "res_index.res"}
 LARGEST_CONVERTER = 64 * 1024  # keeps single-byte code pages (Windows, ISO, KOI8); drops the CJK tables
+# Character names (u_charName), StringPrep profiles and the spoof checker: ICU APIs Qt never calls.
+DROPPED_SUFFIXES = (".spp", ".cfu", "unames.icu")
 LOCALE_RES = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]+)*\.res$")
 
 
@@ -37,6 +39,8 @@ def is_kept(name: str, size: int) -> bool:
     """The ICU items an English-language Qt app can ask for."""
     parts = name.split("/")[1:]  # drop the "icudt73l" package prefix
     basename = parts[-1]
+    if basename.endswith(DROPPED_SUFFIXES):
+        return False
     if len(parts) > 1:
         folder = parts[0]
         if folder in DROPPED_FOLDERS:
