@@ -209,6 +209,29 @@ def test_the_highlight_toggle_removes_and_restores_colours(qtbot, open_window):
     assert pushes(window.review_view.why_view, "excellent") == [1]
 
 
+def test_highlights_follow_a_switch_to_a_dark_palette(qtbot, open_window):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    window = open_window()
+    classify(qtbot, window, "An excellent cast in an awful script.")
+    light = next(c for t, c in fragments(window.review_view.why_view) if t == "excellent")
+    app = QApplication.instance()
+    original = app.palette()
+    dark = QPalette(original)
+    for role, colour in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
+                         (QPalette.ColorRole.Base, "#1e1e1e"), (QPalette.ColorRole.Text, "#e6e6e6")):
+        dark.setColor(role, QColor(colour))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: next(c for t, c in fragments(window.review_view.why_view)
+                                     if t == "excellent").lightness() < light.lightness())
+        assert pushes(window.review_view.why_view, "excellent") == [1]
+        assert pushes(window.review_view.why_view, "awful") == [-1]
+    finally:
+        app.setPalette(original)
+
+
 # -- models ------------------------------------------------------------------------------------------
 
 

@@ -255,8 +255,14 @@ class ReviewView(QWidget):
         return (f"<b>Pushed toward positive:</b> {listed(positive)}<br>"
                 f"<b>Pushed toward negative:</b> {listed(negative)}")
 
-    def changeEvent(self, event) -> None:
-        # Light/dark switched while running: re-colour the highlights for the new palette.
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+    def _recolour(self) -> None:
+        if self._verdict is not None:
+            self.verdict_panel.show_verdict(self._verdict)
             self._render()
+
+    def changeEvent(self, event) -> None:
+        # Light/dark switched while running: re-colour for the new palette once the child views
+        # have it too (Qt tells the parent first).
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange) and self._verdict is not None:
+            QTimer.singleShot(0, self._recolour)
         super().changeEvent(event)
