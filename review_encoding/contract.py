@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -200,8 +201,29 @@ def tokenise(text: str) -> list[Token]:
     ]
 
 
+# `words` on ASCII text without a regex match per word: the same words, about twice as fast.
+# On ASCII, \p{L} is [A-Za-z], \p{N} is [0-9], \p{M} is empty and the only apostrophe is "'".
+_ASCII_TAG = re.compile(_TAG.pattern)
+_ASCII_FOLD = str.maketrans({c: chr(c).lower() if chr(c).isalnum() or chr(c) == "'" else " " for c in range(128)})
+_LOOSE_APOSTROPHE = re.compile(r"'(?![a-z0-9])|(?<![a-z0-9])'")
+
+
+def _ascii_words(text: str) -> list[str]:
+    if "<" in text:
+        text = _ASCII_TAG.sub(" ", text)
+    text = text.translate(_ASCII_FOLD)  # lower-case; every character but a-z, 0-9 and ' separates
+    if "'" in text:  # an apostrophe between two word characters joins them; any other separates
+        if "''" in text:
+            text = _LOOSE_APOSTROPHE.sub(" ", text)
+        else:
+            text = f" {text} ".replace(" '", "  ").replace("' ", "  ")
+    return text.split()
+
+
 def words(text: str) -> list[str]:
     """The normalised words of a text: ``[t.text for t in tokenise(text)]``, faster."""
+    if text.isascii():
+        return _ascii_words(text)
     stripped = _strip_tags(text)
     if stripped.isascii():
         # NFKC is the identity on ASCII and casefold is lower(): normalise once, not per word.
