@@ -251,7 +251,7 @@ class MainWindow(QMainWindow):
         """Nothing loaded at start: the window stays usable and says how to get a model."""
         error = _as_bundle_error(error)
         self.model_label.setText("No model")
-        self.model_panel.show_bundle(None, f"No model loaded: {error}")
+        self.model_panel.show_bundle(None, f"No model loaded.\n\n{error.path}: {error.reason}.\n\n{NO_MODEL_HELP}")
         self.review_view.show_state("No model loaded", f"{error.path}: {error.reason}.\n\n{NO_MODEL_HELP}")
         self._warn("No model loaded", f"Could not open {error.path}", f"{error.reason}.\n\n{NO_MODEL_HELP}")
         self.model_failed.emit(error)
