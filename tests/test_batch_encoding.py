@@ -1,5 +1,5 @@
-"""The ASCII fast path of `words` (what batch classification spends its time in) gives exactly
-the words of the one tokeniser, `tokenise`, on every real review and on adversarial text."""
+"""The fast paths of `words` (what batch classification spends its time in) give exactly the
+words of the one tokeniser, `tokenise`, on every real review and on adversarial text."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ def test_same_words_on_adversarial_ascii():
              "Don't", "I'M", "_under_score_", "tab\there", "v\x0bt\x1cz", "12'34", "'''", "' '", "a'-b"]
     alphabet = "aZ9'' <>/\n\t_-.\x0b\x1c\x00"
     rng = random.Random(20261126)
+    cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(20_000)]
+    for case in cases:
+        assert words(case) == slow_words(case), repr(case)
+
+
+def test_same_words_on_adversarial_unicode():
+    cases = ["caf\u00e9 don\u2019t", "\u02bcabc", "a\u0301b", "\u00a0'x\u3000'9-", "\ufb01ne \u2460 \u03a3\u00df \u0130",
+             "x\u0085y", "\U0001f600 smile\U0001f600", "<\u00e9>word", "a<b\u00e9>c"]
+    alphabet = "aZ9' <>\n\xa0\u3000\u00e9\u2019\u02bc\u0301\u2460\ufb01\u03a3\u00df\u0130\U0001f600\x85\u2028_-.\u00e4"
+    rng = random.Random(26)
     cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(20_000)]
     for case in cases:
         assert words(case) == slow_words(case), repr(case)
