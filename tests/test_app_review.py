@@ -320,6 +320,19 @@ def test_a_dropped_text_file_becomes_the_review(qtbot, open_window, tmp_path, cl
     assert window.review_view.verdict.label == "negative"
 
 
+def test_open_review_text_reads_a_utf16_file(qtbot, open_window, tmp_path, clear_reviews, monkeypatch):
+    window = open_window()
+    review = clear_reviews[0] + " 😀 שלום 电影"
+    path = tmp_path / "review-utf16.txt"
+    path.write_bytes(review.encode("utf-16"))  # with its byte-order mark
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(path), ""))
+    with qtbot.waitSignal(window.review_view.verdict_shown, timeout=TIMEOUT,
+                          check_params_cb=lambda verdict, _: verdict is not None):
+        window.open_review_action.trigger()
+    assert window.review_view.editor.toPlainText() == review
+    assert window.review_view.verdict.label == "positive"
+
+
 def test_a_binary_file_is_not_taken_as_a_review(qtbot, open_window, tmp_path):
     window = open_window()
     path = tmp_path / "picture.txt"

@@ -57,10 +57,6 @@ class WorkerPool(QObject):
         self._pool.start(worker)
         return worker
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._running)
-
     def wait(self, msecs: int = -1) -> bool:
         """Block until every worker has returned (on close: never leave a thread running)."""
         return self._pool.waitForDone(msecs)
