@@ -7,6 +7,7 @@ still written), 2 for usage errors (bad options, an unusable model, an output th
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -26,6 +27,13 @@ from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 ERRORS_SHOWN = 20
+
+
+def default_jobs() -> int:
+    """One encoding process per extra core where processes start cheaply (fork); else none."""
+    if getattr(sys, "frozen", False) or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return min(2, (os.cpu_count() or 1) - 1) if (os.cpu_count() or 1) > 1 else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"width of the 'uncertain' band around 50%% (default {DEFAULT_UNCERTAIN_BAND})")
     parser.add_argument("--extensions", default=",".join(DEFAULT_EXTENSIONS), metavar="LIST",
                         help="file extensions to pick up inside folders, comma separated; * for all (default .txt)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
+                        help=f"processes that encode text besides the main one; 0 = none (default {default_jobs()})")
     parser.add_argument("--batch-size", type=int, default=1024, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", "-q", action="store_true", help="no summary on standard error")
     return parser
@@ -74,6 +84,8 @@ def _usage_problem(args: argparse.Namespace) -> str:
         return "--jsonl-field needs a field name"
     if args.paths.count("-") > 1:
         return "standard input (-) can be read only once"
+    if args.jobs < 0:
+        return "--jobs must be 0 or more"
     if args.batch_size < 1:
         return "--batch-size must be at least 1"
     if args.output and Path(args.output).exists() and not args.force:
@@ -106,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         with ResultWriter(args.output, output_format, overwrite=args.force) as writer:
-            for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size):
+            for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size,
+                                            processes=args.jobs):
                 writer.write(results)
     except BrokenPipeError:  # the reader of standard output went away (`... | head`)
         _silence_stdout()

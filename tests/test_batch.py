@@ -278,3 +278,12 @@ def test_jsonl_field_with_bad_lines(shipped_bundle, tmp_path, reviews):
     assert "is null" in results[3].error
     assert "not an object" in results[4].error
     assert jsonl_fields(path) == ["text", "body"]
+
+
+def test_encoding_in_worker_processes_gives_the_same_records(shipped_bundle, tmp_path, imdb_split):
+    path = tmp_path / "lines.txt"
+    texts = [" ".join(t.split()) for t in imdb_split.test.texts[:300]]
+    path.write_text("\n".join(texts) + "\nnot json but fine\n\n", encoding="utf-8")
+    here = run(shipped_bundle, [path, tmp_path / "missing.txt"], InputMode.LINE, batch_size=64)
+    workers = run(shipped_bundle, [path, tmp_path / "missing.txt"], InputMode.LINE, batch_size=64, processes=2)
+    assert workers == here and len(here) == 302 and not here[-1].ok

@@ -9,17 +9,22 @@ and line; the batch goes on. Qt-free.
 
 from __future__ import annotations
 
+import collections
 import csv
 import enum
 import json
+import multiprocessing
 import os
 import stat
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 from desktop.core import reading
 from desktop.core.reading import ReadError, describe_os_error
@@ -387,34 +392,80 @@ def classify_reviews(
     band: float = DEFAULT_UNCERTAIN_BAND,
     batch_size: int = BATCH_SIZE,
     cancelled: threading.Event | None = None,
+    processes: int = 1,
 ) -> Iterator[list[ReviewResult]]:
     """Classify reviews in batches; yield each batch's results in input order, failures in place.
 
-    Stops before the next batch once `cancelled` is set; what was yielded stays valid.
+    With `processes` > 1, texts are encoded in that many worker processes while this one reads,
+    runs the model and hands results on: encoding is pure Python, so this is what puts a second
+    core to work. Stops before the next batch once `cancelled` is set; what was yielded stays valid.
     """
-    for batch in _batches(reviews, batch_size):
-        if cancelled is not None and cancelled.is_set():
-            return
-        verdicts = iter(_probabilities(bundle, [r.text for r in batch if not r.error]))
-        results = []
-        for review in batch:
-            if review.error:
-                results.append(ReviewResult(review.source, review.line, review.text, None, "",
-                                            review.warning, review.error))
-            else:
-                p, known = next(verdicts)
-                results.append(ReviewResult(review.source, review.line, review.text, p,
-                                            label_for(p, band) if known else UNCERTAIN, review.warning,
-                                            knows_a_word=known))
-        yield results
+    batches = _batches(reviews, batch_size)
+    encoded = _encode_here(bundle, batches) if processes <= 1 else _encode_in_workers(bundle, batches, processes)
+    try:
+        for batch, ids in encoded:
+            if cancelled is not None and cancelled.is_set():
+                return
+            yield _results(bundle, batch, ids, band)
+    finally:
+        encoded.close()  # stops the workers, if any
 
 
-def _probabilities(bundle, texts: list[str]) -> list[tuple[float, bool]]:
-    """Each text's calibrated probability of positive, and whether the model knows any of its words."""
-    if not texts:
-        return []
-    ids = encode_batch(texts, bundle.word_index, bundle.settings)
-    probabilities = bundle.probabilities(ids).tolist()
+def _texts(batch: list[Review]) -> list[str]:
+    return [r.text for r in batch if not r.error]
+
+
+def _encode_here(bundle, batches: Iterator[list[Review]]) -> Iterator[tuple[list[Review], np.ndarray]]:
+    for batch in batches:
+        yield batch, encode_batch(_texts(batch), bundle.word_index, bundle.settings)
+
+
+_worker_encoding: tuple = ()
+
+
+def _start_worker(word_index, settings) -> None:
+    global _worker_encoding
+    _worker_encoding = (word_index, settings)
+
+
+def _encode_in_worker(texts: list[str]) -> np.ndarray:
+    return encode_batch(texts, *_worker_encoding)
+
+
+def _encode_in_workers(bundle, batches: Iterator[list[Review]], processes: int):
+    """Encode batches in worker processes, keeping a few in flight and the input order."""
+    methods = multiprocessing.get_all_start_methods()
+    # fork: a worker starts at once with the word index already in memory; it never runs the model.
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker,
+                               initargs=(bundle.word_index, bundle.settings))
+    in_flight: collections.deque = collections.deque()
+    try:
+        for batch in batches:
+            in_flight.append((batch, pool.submit(_encode_in_worker, _texts(batch))))
+            if len(in_flight) > 2 * processes:
+                batch, future = in_flight.popleft()
+                yield batch, future.result()
+        while in_flight:
+            batch, future = in_flight.popleft()
+            yield batch, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _results(bundle, batch: list[Review], ids: np.ndarray, band: float) -> list[ReviewResult]:
+    probabilities = bundle.probabilities(ids).tolist() if len(ids) else []
     # The single-review view's rule: a text with no word the model knows is always uncertain.
-    knows_a_word = (ids >= FIRST_WORD_ID).any(axis=1).tolist()
-    return list(zip(probabilities, knows_a_word))
+    knows_a_word = (ids >= FIRST_WORD_ID).any(axis=1).tolist() if len(ids) else []
+    verdicts = iter(zip(probabilities, knows_a_word))
+    results = []
+    for review in batch:
+        if review.error:
+            results.append(ReviewResult(review.source, review.line, review.text, None, "",
+                                        review.warning, review.error))
+        else:
+            p, known = next(verdicts)
+            results.append(ReviewResult(review.source, review.line, review.text, p,
+                                        label_for(p, band) if known else UNCERTAIN, review.warning,
+                                        knows_a_word=known))
+    return results
