@@ -27,12 +27,17 @@ uv export --quiet --frozen --no-dev --no-default-groups --group build --no-emit-
     --output-file "$requirements"
 uv pip sync --quiet --python "$PY" "$requirements"
 uv pip install --quiet --python "$PY" --no-deps --reinstall-package review-sentiment .
-say "environment: $("$PY" -m pip --version >/dev/null 2>&1; uv pip list --quiet --python "$PY" 2>/dev/null | tail -n +3 | awk '{printf "%s ", $1}')"
+say "environment: $(uv pip list --quiet --python "$PY" 2>/dev/null | tail -n +3 | awk '{printf "%s %s, ", $1, $2}')"
 
 # 2. Freeze.
+# (Warnings about system libraries it cannot resolve are expected: the X11/xcb ones stay the
+# desktop's own, see DESKTOP_LIBRARIES in build.spec.)
 started=$(date +%s)
-"$PY" -m PyInstaller --noconfirm --clean --log-level WARN build.spec 2>&1 \
-    | grep -v "Library not found: could not resolve" || true
+rm -rf "$APP_DIR"
+log="$VENV/pyinstaller.log"
+"$PY" -m PyInstaller --noconfirm --clean --log-level WARN build.spec > "$log" 2>&1 \
+    || { cat "$log" >&2; fail "PyInstaller exited with an error (log above, also in $log)"; }
+grep -v -e "Library not found: could not resolve" -e " INFO: " "$log" || true
 [ -x "$APP" ] || fail "PyInstaller did not produce $APP"
 say "built $APP_DIR in $(( $(date +%s) - started )) s"
 

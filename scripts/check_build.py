@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     problems, size = check(args.app, args.budget_mb)
     for problem in problems:
-        print(f"check_build: FAILED: {args.app} {problem}", file=sys.stderr)
+        print(f"check_build: FAILED: {args.app}: {problem}", file=sys.stderr)
     size_text = f"{size / 2**20:.1f} MiB ({size / 1e6:.1f} MB) on disk, budget {args.budget_mb:g} MB"
     if problems:
         print(f"check_build: FAILED with {len(problems)} problem(s): {args.app} is {size_text}", file=sys.stderr)
