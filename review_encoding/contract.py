@@ -12,8 +12,18 @@ The contract, in words:
    straight ones. ``Café``, ``CAFÉ`` and ``cafe\\u0301`` are all ``café``.
 4. Ids: ``<PAD>``=0, ``<START>``=1, ``<UNK>``=2, ``<UNUSED>``=3, words from 4 by descending
    training frequency (ties broken alphabetically), up to ``vocab_size`` ids in all.
-5. A sequence is ``<START>`` followed by the word ids; it is cut after ``max_length`` ids
-   (the end of a long review is dropped) and padded with ``<PAD>`` after the words.
+5. A row is ``<START>`` followed by the ids of the first ``max_length - 1`` words (the rest of a
+   longer text is not read), padded with ``<PAD>`` after the words.
+6. With ``ngrams=2`` the word index also holds word pairs (``"not good"``, ranked with the words
+   by training frequency, a word before any pair it is part of), and the row goes on, after the
+   words, with the id of each pair of neighbouring words read (``<PAD>`` for a pair not in the
+   index, so every pair keeps its place).
+7. With ``dynamic_length`` a row is only as long as its text needs; a batch is padded to its
+   longest row, and the model's length axis is dynamic (it must ignore ``<PAD>``).
+
+The defaults (``ngrams=1``, ``dynamic_length=False``) are the tutorial's fixed rows, exactly as
+before these options existed; settings at their defaults are written without them, so an older
+program still reads such a bundle.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ __all__ = [
     "PAD_ID", "START_ID", "UNK_ID", "UNUSED_ID", "FIRST_WORD_ID",
     "Token", "EncodingSettings", "WordIndex", "EncodedText",
     "tokenise", "words", "normalise", "pad_truncate", "encode", "encode_batch", "decode",
-    "build_word_index",
+    "build_word_index", "model_row", "encode_rows", "pad_rows", "rows_without_each_word",
 ]
 
 CONTRACT_VERSION = 1
@@ -61,11 +71,16 @@ class Token:
 
 @dataclass(frozen=True)
 class EncodingSettings:
-    """How text becomes a fixed-length row of ids. Stored in every model bundle."""
+    """How text becomes a row of ids. Stored in every model bundle."""
 
     vocab_size: int = 10_000
     max_length: int = 256
+    """<START> plus the words read: a text is read up to its ``max_length - 1``-th word."""
     contract_version: int = CONTRACT_VERSION
+    ngrams: int = 1
+    """1: the row holds the words; 2: the words, then the pairs of neighbouring words."""
+    dynamic_length: bool = False
+    """Rows only as long as the text needs (up to `row_width`) instead of always `row_width`."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.vocab_size, int) or self.vocab_size <= FIRST_WORD_ID:
@@ -73,7 +88,7 @@ class EncodingSettings:
                 f"vocab_size must be a whole number above {FIRST_WORD_ID} (the reserved ids "
                 f"{', '.join(RESERVED_TOKENS)} take 0-{FIRST_WORD_ID - 1}); got {self.vocab_size!r}"
             )
-        if not isinstance(self.max_length, int) or self.max_length < 2:
+        if not isinstance(self.max_length, int) or isinstance(self.max_length, bool) or self.max_length < 2:
             raise ValueError(
                 "max_length must be at least 2 (one <START> id and one word); "
                 f"got {self.max_length!r}"
@@ -84,9 +99,23 @@ class EncodingSettings:
                 f"but this program implements version {CONTRACT_VERSION}; "
                 "use a matching version of the program or retrain the model"
             )
+        if self.ngrams not in (1, 2) or isinstance(self.ngrams, bool):
+            raise ValueError(f"ngrams must be 1 (words) or 2 (words and word pairs); got {self.ngrams!r}")
+        if not isinstance(self.dynamic_length, bool):
+            raise ValueError(f"dynamic_length must be true or false; got {self.dynamic_length!r}")
+
+    @property
+    def row_width(self) -> int:
+        """The most ids a row can hold: <START>, the words read and, with pairs, their pairs."""
+        return self.max_length + (self.max_length - 2 if self.ngrams == 2 else 0)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """As stored in a bundle; options at their defaults are left out (older programs read it)."""
+        data = asdict(self)
+        for name in _OPTIONAL_SETTINGS:
+            if data[name] == _OPTIONAL_SETTINGS[name]:
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping) -> EncodingSettings:
@@ -97,12 +126,18 @@ class EncodingSettings:
         return cls(**dict(data))
 
 
+# Settings added after the first bundles shipped, with the value that reproduces those bundles.
+_OPTIONAL_SETTINGS = {"ngrams": 1, "dynamic_length": False}
+
+
 @dataclass(frozen=True)
 class WordIndex:
-    """The vocabulary: word <-> id, with the four reserved ids first."""
+    """The vocabulary: word <-> id, with the four reserved ids first. An entry holding a space
+    is a pair of neighbouring words (``"not good"``), read only under ``ngrams=2``."""
 
     words: tuple[str, ...]
     _ids: dict[str, int] = field(init=False, repr=False, compare=False)
+    _pairs: dict[tuple[int, int], int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ids: dict[str, int] = {}
@@ -112,7 +147,14 @@ class WordIndex:
             if word in ids:
                 raise ValueError(f"word index lists {word!r} twice")
             ids[word] = FIRST_WORD_ID + position
+        pairs: dict[tuple[int, int], int] = {}
+        for word, word_id in ids.items():
+            if " " in word:
+                first, _, second = word.partition(" ")
+                if first in ids and second in ids:
+                    pairs[ids[first], ids[second]] = word_id
         object.__setattr__(self, "_ids", ids)
+        object.__setattr__(self, "_pairs", pairs)
 
     def __len__(self) -> int:
         """Number of ids, reserved ones included."""
@@ -153,13 +195,24 @@ class WordIndex:
             raise ValueError("word index JSON must be a list of words in id order")
         return cls(tuple(words))
 
+    def pair_id(self, first_id: int, second_id: int) -> int:
+        """The id of the pair of words with these ids, or ``PAD_ID`` if the index lacks it."""
+        return self._pairs.get((first_id, second_id), PAD_ID)
+
     def check_matches_contract(self) -> None:
-        """Every entry must be a word this contract can produce, or it could never be looked up."""
+        """Every entry must be a word this contract can produce, or a pair of two such words that
+        are both in the index; anything else could never be looked up."""
         for position, word in enumerate(self.words):
-            if [t.text for t in tokenise(word)] != [word]:
+            parts = word.split(" ")
+            if len(parts) > 2 or [t.text for t in tokenise(word)] != parts:
                 raise ValueError(
                     f"word index entry {FIRST_WORD_ID + position} ({word!r}) is not a normalised "
-                    "word of this text contract; the index was built with different rules"
+                    "word, or pair of words, of this text contract; the index was built with different rules"
+                )
+            if len(parts) == 2 and not all(part in self._ids for part in parts):
+                raise ValueError(
+                    f"word index entry {FIRST_WORD_ID + position} ({word!r}) is a pair of words "
+                    "that are not both in the index, so it could never be read"
                 )
 
 
@@ -172,7 +225,7 @@ class EncodedText:
     token_ids: list[int]
     """The id of each word (``UNK_ID`` for words the model does not know)."""
     ids: np.ndarray
-    """The model's input row: ``max_length`` int32 ids, <START> first, padded or cut."""
+    """The model's input row of int32 ids, <START> first (see `model_row`)."""
     kept: int
     """How many words fit in the row; words from ``tokens[kept:]`` on were cut."""
 
@@ -245,11 +298,37 @@ def normalise(text: str) -> str:
 
 
 def pad_truncate(word_ids: Sequence[int], settings: EncodingSettings) -> tuple[np.ndarray, int]:
-    """<START> + ids, cut or padded to ``max_length``. Returns the row and how many words fit."""
+    """<START> + ids, cut or padded to ``max_length``. Returns the row and how many words fit.
+
+    The tutorial's rows (``ngrams=1``, fixed length); `model_row` builds rows under any settings.
+    """
     row = np.full(settings.max_length, PAD_ID, dtype=np.int32)
     kept = min(len(word_ids), settings.max_length - 1)
     row[0] = START_ID
     row[1 : 1 + kept] = word_ids[:kept]
+    return row, kept
+
+
+def _pair_ids(firsts: Iterable[int], seconds: Iterable[int], index: WordIndex, settings: EncodingSettings) -> list[int]:
+    """The id of each pair (first, second), <PAD> where the index (within vocab_size) lacks it."""
+    pairs, limit = index._pairs, settings.vocab_size
+    return [i if (i := pairs.get((a, b), PAD_ID)) < limit else PAD_ID for a, b in zip(firsts, seconds)]
+
+
+def model_row(word_ids: Sequence[int], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, int]:
+    """The model's input row for a text's word ids (as `encode` looks them up), under any
+    settings: <START>, the words read, their pairs (``ngrams=2``), then padding (fixed length).
+    Returns the row and how many words it read."""
+    if settings.ngrams == 1 and not settings.dynamic_length:
+        return pad_truncate(word_ids, settings)
+    kept = min(len(word_ids), settings.max_length - 1)
+    read = list(word_ids[:kept])
+    ids = [START_ID, *read]
+    if settings.ngrams == 2:
+        ids += _pair_ids(read, read[1:], index, settings)
+    width = len(ids) if settings.dynamic_length else settings.row_width
+    row = np.full(width, PAD_ID, dtype=np.int32)
+    row[: len(ids)] = ids
     return row, kept
 
 
@@ -265,12 +344,31 @@ def encode(text: str, index: WordIndex, settings: EncodingSettings) -> EncodedTe
     """Encode one text, keeping everything needed to explain the verdict."""
     tokens = tokenise(text)
     token_ids = _lookup((t.text for t in tokens), index, settings)
-    row, kept = pad_truncate(token_ids, settings)
+    row, kept = model_row(token_ids, index, settings)
     return EncodedText(tokens=tokens, token_ids=token_ids, ids=row, kept=kept)
 
 
+def encode_rows(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> list[np.ndarray]:
+    """Each text's row, unpadded under ``dynamic_length``: what a trainer batches as it likes."""
+    room = settings.max_length - 1
+    return [model_row(_lookup(words(text)[:room], index, settings), index, settings)[0] for text in texts]
+
+
+def pad_rows(rows: Sequence[np.ndarray], width: int | None = None) -> np.ndarray:
+    """Rows of ids padded with <PAD> to ``width`` (default: the longest row), as one int32 array."""
+    width = max((len(r) for r in rows), default=1) if width is None else width
+    batch = np.zeros((len(rows), width), dtype=np.int32)
+    for number, row in enumerate(rows):
+        batch[number, : len(row)] = row
+    return batch
+
+
 def encode_batch(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> np.ndarray:
-    """Encode many texts into an int32 array [len(texts), max_length]: the fast path."""
+    """Encode many texts into one int32 array: ``[len(texts), row_width]``, or under
+    ``dynamic_length`` as wide as the longest row of this batch. The fast path."""
+    if settings.ngrams != 1 or settings.dynamic_length:
+        return pad_rows(encode_rows(texts, index, settings),
+                        None if settings.dynamic_length else settings.row_width)
     batch = np.zeros((len(texts), settings.max_length), dtype=np.int32)
     batch[:, 0] = START_ID
     room = settings.max_length - 1
@@ -278,6 +376,36 @@ def encode_batch(texts: Sequence[str], index: WordIndex, settings: EncodingSetti
         ids = _lookup(words(text)[:room], index, settings)
         batch[row, 1 : 1 + len(ids)] = ids
     return batch
+
+
+def rows_without_each_word(word_ids: Sequence[int], index: WordIndex, settings: EncodingSettings) -> np.ndarray:
+    """The text's own row, then one row per word read with that word left out.
+
+    Row ``1 + i`` equals ``model_row(read[:i] + read[i + 1:])`` (padded to the width of row 0),
+    where ``read`` is the ids of the words the text's row reads: leaving a word out never pulls
+    in a word that was cut. Built with array indexing rather than `model_row` per word, which
+    would take longer than running the network on all the rows.
+    """
+    own, kept = model_row(word_ids, index, settings)
+    read = np.asarray(word_ids[:kept], dtype=np.int32)
+    rows = np.full((1 + kept, len(own)), PAD_ID, dtype=np.int32)
+    rows[0] = own
+    if kept == 0:
+        return rows
+    rows[1:, 0] = START_ID
+    left_out = np.arange(kept)[:, np.newaxis]
+    columns = np.arange(kept - 1)[np.newaxis, :]
+    # Leaving out word i: the words after it move one place to the left.
+    rows[1:, 1:kept] = read[columns + (columns >= left_out)]
+    if settings.ngrams == 2 and kept >= 3:
+        listed = read.tolist()
+        pairs = np.asarray(_pair_ids(listed, listed[1:], index, settings), dtype=np.int32)
+        bridges = np.full(kept, PAD_ID, dtype=np.int32)  # pair (i - 1, i + 1), made by leaving out i
+        bridges[1:-1] = _pair_ids(listed[:-2], listed[2:], index, settings)
+        columns = np.arange(kept - 2)[np.newaxis, :]
+        shifted = pairs[columns + (columns >= left_out)]
+        rows[1:, kept : 2 * kept - 2] = np.where(columns == left_out - 1, bridges[:, np.newaxis], shifted)
+    return rows
 
 
 def decode(ids: Iterable[int], index: WordIndex, *, skip_padding: bool = True) -> str:
@@ -288,10 +416,27 @@ def decode(ids: Iterable[int], index: WordIndex, *, skip_padding: bool = True) -
 
 
 def build_word_index(texts: Iterable[str], settings: EncodingSettings) -> WordIndex:
-    """Count words over the training texts; keep the most frequent that fit in vocab_size."""
+    """Count words (and, with ``ngrams=2``, pairs of neighbouring words) over the training texts;
+    keep the most frequent that fit in vocab_size. Ties go to words before pairs, then
+    alphabetically, so a pair's two words always rank before it."""
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(words(text))
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        text_words = words(text)
+        counts.update(text_words)
+        if settings.ngrams == 2:
+            counts.update(f"{a} {b}" for a, b in zip(text_words, text_words[1:]))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], " " in item[0], item[0]))
     room = settings.vocab_size - FIRST_WORD_ID
-    return WordIndex(tuple(word for word, _ in ranked[:room]))
+    kept: list[str] = []
+    for entry, _ in ranked:
+        if len(kept) == room:
+            break
+        if all(_tokenises_to_itself(part) for part in entry.split(" ")):
+            kept.append(entry)
+    return WordIndex(tuple(kept))
+
+
+def _tokenises_to_itself(word: str) -> bool:
+    """False for the rare word whose normal form the contract would split again (NFKC turns
+    "½" into "1⁄2"): the index leaves it out, as `WordIndex.check_matches_contract` requires."""
+    return [t.text for t in tokenise(word)] == [word]

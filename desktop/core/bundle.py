@@ -106,10 +106,13 @@ class ModelBundle:
     def classify_texts(self, texts: list[str], batch_size: int = 1024) -> np.ndarray:
         """Calibrated probability of positive for each text."""
         out = np.empty(len(texts), dtype=np.float64)
+        order = np.arange(len(texts))
+        if self.settings.dynamic_length:  # batch texts of like length: less padding to run through
+            order = np.argsort([len(text) for text in texts], kind="stable")
         for start in range(0, len(texts), batch_size):
-            chunk = texts[start : start + batch_size]
-            out[start : start + len(chunk)] = self.probabilities(
-                encode_batch(chunk, self.word_index, self.settings)
+            chosen = order[start : start + batch_size]
+            out[chosen] = self.probabilities(
+                encode_batch([texts[i] for i in chosen], self.word_index, self.settings)
             )
         return out
 
@@ -175,8 +178,13 @@ def _check_signature(model_file: Path, session: ort.InferenceSession, settings: 
         got = ", ".join(f"{i.name} {i.type} {i.shape}" for i in inputs)
         raise BundleError(model_file, f"expects the input {got}, not integer '{fmt.INPUT_NAME}' [batch, length]")
     shape = inputs[0].shape
-    if len(shape) != 2 or (isinstance(shape[1], int) and shape[1] != settings.max_length):
-        raise BundleError(model_file, f"its input shape {shape} does not fit rows of {settings.max_length} ids")
+    if len(shape) != 2:
+        raise BundleError(model_file, f"its input shape {shape} is not [batch, length]")
+    if settings.dynamic_length and isinstance(shape[1], int):
+        raise BundleError(model_file, f"its input takes rows of exactly {shape[1]} ids, but its encoding "
+                          "settings give rows as long as each text needs")
+    if not settings.dynamic_length and isinstance(shape[1], int) and shape[1] != settings.row_width:
+        raise BundleError(model_file, f"its input shape {shape} does not fit rows of {settings.row_width} ids")
     if not any(o.name == fmt.OUTPUT_NAME for o in outputs):
         got = ", ".join(o.name for o in outputs)
         raise BundleError(model_file, f"has no output '{fmt.OUTPUT_NAME}' (it has {got})")
@@ -184,7 +192,7 @@ def _check_signature(model_file: Path, session: ort.InferenceSession, settings: 
 
 def _check_vocabulary_fits(model_file: Path, session: ort.InferenceSession, settings: EncodingSettings) -> None:
     """Run the largest id the word index can produce: an embedding too small fails here, not later."""
-    probe = np.zeros((2, settings.max_length), dtype=np.int32)
+    probe = np.zeros((2, 2 if settings.dynamic_length else settings.row_width), dtype=np.int32)
     probe[:, 0] = 1
     probe[1, 1] = settings.vocab_size - 1
     try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from review_encoding import PAD_ID, EncodedText, encode
+from review_encoding import EncodedText, encode, rows_without_each_word
 
 # A text this many characters per model input id or longer is tokenised only as far as the model
 # reads (plus a margin): a 5 MB paste is then as quick to classify as a page.
@@ -27,6 +27,8 @@ _PREFIX_CHARS_PER_ID = 24
 _CUT_MARGIN = 256
 # Rows per onnxruntime call when explaining many texts: bounds memory, keeps calls large.
 _ROWS_PER_RUN = 8192
+# Ids per onnxruntime call: a model reading 3,000 words has rows 6,000 ids wide.
+_IDS_PER_RUN = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Reading:
 def read_reviews(bundle, texts: Sequence[str], *, explain: bool = True) -> list[Reading]:
     """Encode each text, classify it and (if `explain`) weigh each word it read, in batched runs."""
     encoded = [encode_review(text, bundle) for text in texts]
-    rows = [_rows_for(e, bundle.settings, explain) for e in encoded]
+    rows = [_rows_for(e, bundle, explain) for e in encoded]
     raw = _run_in_chunks(bundle, rows)
     readings, offset = [], 0
     for e, r in zip(encoded, rows):
@@ -75,34 +77,38 @@ def encode_review(text: str, bundle) -> EncodedText:
     return encode(text, index, settings)
 
 
-def _rows_for(encoded: EncodedText, settings, explain: bool) -> np.ndarray:
-    """The text's own row, then (if explaining) one row per word read with that word left out.
-
-    Row ``1 + i`` equals ``pad_truncate(read[:i] + read[i + 1:], settings)`` where ``read`` is the
-    ids of the words read (tested); it is built by shifting the text's own row, since calling
-    `pad_truncate` 255 times would take longer than running the network on all the rows.
-    """
+def _rows_for(encoded: EncodedText, bundle, explain: bool) -> np.ndarray:
+    """The text's own row, then (if explaining) one row per word read with that word left out:
+    the contract's `rows_without_each_word`, which holds for any encoding settings."""
     if not explain:
         return encoded.ids[np.newaxis, :]
-    own = encoded.ids
-    padded = np.append(own, np.int32(PAD_ID))
-    columns = np.arange(len(own))
-    # Leaving out word i (at column 1 + i): columns from 1 + i on take the next column's id.
-    left_out = np.arange(1, encoded.kept + 1)[:, np.newaxis]
-    shifted = padded[columns + (columns >= left_out)]
-    return np.concatenate([own[np.newaxis, :], shifted]).astype(np.int32, copy=False)
+    return rows_without_each_word(encoded.token_ids[: encoded.kept], bundle.word_index, bundle.settings)
 
 
 def _run_in_chunks(bundle, rows: list[np.ndarray]) -> np.ndarray:
+    """All rows through the network, in runs of at most _ROWS_PER_RUN rows and about
+    _IDS_PER_RUN ids. Rows of a model with dynamic length differ in width between texts; rows
+    of one width run together."""
     if not rows:
         return np.empty(0, dtype=np.float64)
-    if len(rows) == 1:
+    if len(rows) == 1 and rows[0].size <= _IDS_PER_RUN:
         return bundle.raw_probabilities(rows[0])
-    stacked = np.concatenate(rows)
-    return np.concatenate([
-        bundle.raw_probabilities(stacked[start : start + _ROWS_PER_RUN])
-        for start in range(0, len(stacked), _ROWS_PER_RUN)
-    ])
+    results, run, run_rows = [], [], 0
+    for block in rows:
+        per_run = max(1, min(_ROWS_PER_RUN, _IDS_PER_RUN // max(1, block.shape[1])))
+        for start in range(0, len(block), per_run):
+            part = block[start : start + per_run]
+            if run and (run_rows + len(part) > per_run or part.shape[1] != run[0].shape[1]):
+                results.append(bundle.raw_probabilities(_stacked(run)))
+                run, run_rows = [], 0
+            run.append(part)
+            run_rows += len(part)
+    results.append(bundle.raw_probabilities(_stacked(run)))
+    return np.concatenate(results)
+
+
+def _stacked(blocks: list[np.ndarray]) -> np.ndarray:
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
 def _calibrated_logit(raw: np.ndarray, temperature: float) -> np.ndarray:
