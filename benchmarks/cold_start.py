@@ -100,7 +100,9 @@ def machine() -> str:
                 if line.startswith("model name")), platform.processor())
     memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal")), "0")
-    return f"{os.cpu_count()} cores, {cpu}, {int(memory) / 1024 ** 2:.0f} GB RAM, {platform.platform()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} cores, {cpu}, {int(memory) / 1024 ** 2:.0f} GB RAM, {platform.platform()}; "
+            f"load average {load} (other work on the machine slows starts)")
 
 
 def main(argv: list[str] | None = None) -> int:
