@@ -95,9 +95,11 @@ def _lines(data: bytes):
     return encoding, list(lines)
 
 
+@pytest.mark.parametrize("block", [1024 * 1024, 100])
 @pytest.mark.parametrize("codec,bom", [("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
                                        ("utf-8", codecs.BOM_UTF8), ("utf-8", b"")])
-def test_lines_in_every_unicode_encoding(imdb_split, codec, bom):
+def test_lines_in_every_unicode_encoding(imdb_split, codec, bom, block, monkeypatch):
+    monkeypatch.setattr(reading, "BLOCK_BYTES", block)
     texts = [t.replace("\n", " ") for t in imdb_split.test.texts[:3]]
     data = bom + "\r\n".join(texts).encode(codec)
     _encoding, lines = _lines(data)
@@ -116,8 +118,10 @@ def test_a_cp1252_line_deep_inside_a_utf8_file_is_read_with_a_warning(imdb_split
     assert "not valid utf-8" in lines[1].warning
 
 
-def test_an_overlong_line_is_skipped_not_kept(imdb_split, monkeypatch):
+@pytest.mark.parametrize("block", [1024 * 1024, 512, 7])
+def test_an_overlong_line_is_skipped_not_kept(imdb_split, monkeypatch, block):
     monkeypatch.setattr(reading, "MAX_REVIEW_BYTES", 2000)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", block)
     long_line = " ".join(t.replace("\n", " ") for t in imdb_split.test.texts[:10])
     short = imdb_split.test.texts[10][:500].replace("\n", " ")
     _encoding, lines = _lines(f"{short}\n{long_line}\n{short}\n".encode())

@@ -46,6 +46,12 @@ def record_of(result: ReviewResult) -> dict:
     }
 
 
+def _csv_row(result: ReviewResult) -> tuple:
+    p = result.probability
+    return (result.source, "" if result.line is None else result.line, result.label,
+            "" if p is None else p, "" if p is None else confidence(p), result.warning, result.error)
+
+
 class ResultWriter:
     """`with ResultWriter(path, "csv") as w: w.write(results)`; counts labels and keeps the first errors."""
 
@@ -77,18 +83,18 @@ class ResultWriter:
         return self
 
     def write(self, results: Iterable[ReviewResult]) -> None:
-        records = [record_of(r) for r in results]
-        for record in records:
-            if record["error"]:
+        results = list(results)
+        for result in results:
+            if result.error:
                 self.counts["failed"] += 1
                 if len(self.first_errors) < ERRORS_KEPT:
-                    self.first_errors.append(record["error"])
+                    self.first_errors.append(result.error)
             else:
-                self.counts[record["label"]] += 1
+                self.counts[result.label] += 1
         if self._csv is not None:
-            self._csv.writerows(["" if v is None else v for v in r.values()] for r in records)
+            self._csv.writerows(_csv_row(r) for r in results)
         else:
-            self._stream.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+            self._stream.write("".join(json.dumps(record_of(r), ensure_ascii=False) + "\n" for r in results))
 
     def __exit__(self, kind, error, traceback) -> None:
         if self.path is None:
