@@ -91,6 +91,12 @@ def model_view_html(text: str, verdict: Verdict, colours: HighlightColours) -> s
         else:
             pieces.append(html.escape(token))
     body = " ".join(pieces)
+    # A model that reads word pairs gets them after the words, each pair two words long.
+    rest = decoded[len(pieces):]
+    if rest:
+        pairs = [" ".join(rest[i : i + 2]) for i in range(0, len(rest), 2)]
+        body += (f'<br><br><span style="color:{colours.dim};">then the {len(pairs):,} pairs of neighbouring '
+                 f"words it knows:</span> " + html.escape(" · ".join(pairs)))
     if verdict.truncated:
         body += _cut_tail(text, verdict.read_until, colours)
     return f"<div>{body}</div>"
