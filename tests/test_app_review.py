@@ -173,6 +173,23 @@ def test_a_five_megabyte_paste_gets_a_verdict_and_a_short_preview(qtbot, open_wi
     assert f"({len(text) - verdict.read_until:,} more characters)" in shown
 
 
+def test_a_large_explanation_comes_after_the_verdict(qtbot, open_window, clear_reviews, monkeypatch):
+    import desktop.ui.review_view as review_view
+
+    monkeypatch.setattr(review_view, "VERDICT_FIRST_IDS", 0)  # as for a long review on a long-reading model
+    window = open_window()
+    seen = []
+    window.review_view.verdict_shown.connect(lambda verdict, _: seen.append(verdict))
+    with qtbot.waitSignal(window.review_view.verdict_shown, timeout=TIMEOUT,
+                          check_params_cb=lambda verdict, _: any(w.contribution for w in verdict.words)):
+        window.show_review(clear_reviews[1])
+    first, last = seen[0], seen[-1]
+    assert first.label == last.label == "negative"
+    assert all(w.contribution is None for w in first.words)
+    assert window.review_view.strongest.text().startswith("<b>Pushed toward positive")
+    assert -1 in pushes(window.review_view.why_view, last.strongest(1)[1][0].text)
+
+
 # -- highlights --------------------------------------------------------------------------------------
 
 

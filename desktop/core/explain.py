@@ -60,6 +60,14 @@ def read_reviews(bundle, texts: Sequence[str], *, explain: bool = True) -> list[
     return readings
 
 
+def explanation_size(text: str, bundle) -> int:
+    """About how many ids explaining `text` runs through the network (a guess from its length,
+    before any encoding): lets a caller show the verdict first when the explanation is large."""
+    settings = bundle.settings
+    words_read = min(len(text) // 6 + 1, settings.max_length - 1)
+    return words_read * getattr(settings, "row_width", settings.max_length)
+
+
 def encode_review(text: str, bundle) -> EncodedText:
     """The text encoded by the shared contract; long texts tokenised only as far as the model reads.
 
@@ -123,4 +131,4 @@ def _calibrated_logit(raw: np.ndarray, temperature: float) -> np.ndarray:
     return (np.log(p) - np.log1p(-p)) / temperature
 
 
-__all__ = ["Reading", "encode_review", "read_reviews"]
+__all__ = ["Reading", "encode_review", "explanation_size", "read_reviews"]

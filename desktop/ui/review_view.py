@@ -6,6 +6,7 @@ text waits, so fast typing or a huge paste never queues up stale work.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.classify import Verdict, classify_text
+from desktop.core.explain import explanation_size
 from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND
 from desktop.ui import theme
 from desktop.ui.highlight import mix, model_view_html, review_html
@@ -31,6 +33,9 @@ from desktop.ui.workers import Worker, WorkerPool
 # Typing pauses shorter than this do not start a classification: the verdict follows the typing
 # without running the model on every keystroke.
 DEBOUNCE_MS = 150
+# An explanation bigger than this many ids (about 0.2 s on 2 cores) comes after the verdict
+# instead of with it, so a long review with a long-reading model still gets its verdict at once.
+VERDICT_FIRST_IDS = 2_000_000
 
 EMPTY_TITLE = "Paste a review"
 EMPTY_DETAIL = "Type or paste a movie review on the left, or drop a .txt file on it."
@@ -52,6 +57,7 @@ class ReviewView(QWidget):
         self._queued: tuple[int, str] | None = None
         self._running = False
         self._verdict: Verdict | None = None
+        self._explained = True  # the verdict on screen has its word contributions
         self._shown_text = ""
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self.classify_now)
@@ -192,21 +198,29 @@ class ReviewView(QWidget):
             return
         generation, text = self._queued
         self._queued = None
+        explain = explanation_size(text, self._bundle) <= VERDICT_FIRST_IDS
+        self._run(generation, text, explain)
+
+    def _run(self, generation: int, text: str, explain: bool) -> None:
         self._running = True
-        worker = Worker(classify_text, self._bundle, text, self.band)
+        worker = Worker(partial(classify_text, explain=explain), self._bundle, text, self.band)
         worker.signals.finished.connect(
-            lambda verdict, seconds: self._classified(generation, text, verdict, seconds))
+            lambda verdict, seconds: self._classified(generation, text, verdict, seconds, explain))
         worker.signals.failed.connect(lambda error: self._classify_failed(generation, error))
         self._pool.start(worker)
 
-    def _classified(self, generation: int, text: str, verdict: Verdict, seconds: float) -> None:
+    def _classified(self, generation: int, text: str, verdict: Verdict, seconds: float, explained: bool) -> None:
         self._running = False
         if generation == self._generation:
             self._verdict = verdict.with_band(self.band)
             self._shown_text = text
+            self._explained = explained
             self.verdict_panel.show_verdict(self._verdict)
             self._render()
             self.verdict_shown.emit(self._verdict, seconds)
+            if not explained and self._queued is None:
+                self._run(generation, text, explain=True)  # now weigh the words
+                return
         self._start_queued()
 
     def _classify_failed(self, generation: int, error: Exception) -> None:
@@ -232,7 +246,8 @@ class ReviewView(QWidget):
         self.why_view.setHtml(review_html(text, verdict, colours, highlight=highlight))
         self.model_view.setHtml(model_view_html(text, verdict, colours))
         self.legend.setText(self._legend_html(colours) if highlight else "")
-        self.strongest.setText(self._strongest_html(verdict))
+        self.strongest.setText(self._strongest_html(verdict) if self._explained
+                               else "Weighing each word of this long review…")
         self.cut_note.setText(
             f"Only the first {verdict.words_read} words were read and weighed; the rest is shown struck out."
             if verdict.truncated else "")
