@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from desktop.core.classify import Verdict, classify_text
 from desktop.core.explain import explanation_size
-from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND
 from desktop.ui import theme
 from desktop.ui.highlight import mix, model_view_html, review_html
 from desktop.ui.review_editor import ReviewEditor, ReviewFileError, read_review_file
