@@ -7,7 +7,8 @@
 #
 # The checks: nothing of TensorFlow/Keras/tf2onnx/onnx/matplotlib/pandas inside, size within the
 # budget, `--self-test` and one `classify` run by the frozen binary from another folder with the
-# Qt offscreen platform, and a one-line error with a non-zero exit when there is no display.
+# Qt offscreen platform, a one-line error with a non-zero exit when there is no display, and,
+# where Xvfb and xdotool are installed, the window and its bad-model dialogs on a virtual display.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -75,4 +76,13 @@ set -e
 say "without a display: exit $status, \"$message\""
 
 cd "$ROOT"
+
+# 6. Where an X server can be had: the window, the bad-model dialogs and two copies at once.
+if command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
+    "$PY" scripts/check_frozen_gui.py "$APP_DIR" --screenshots build/gui-checks \
+        || fail "scripts/check_frozen_gui.py found problems (above; screenshots in build/gui-checks)"
+else
+    say "window checks skipped: no Xvfb/xdotool here (apt-get install -y xvfb xdotool)"
+fi
+
 say "size: $(du -sh "$APP_DIR" | cut -f1) ($APP_DIR); start it with $APP_DIR/review-sentiment"
