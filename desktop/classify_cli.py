@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with ResultWriter(args.output, output_format, overwrite=args.force) as writer:
             for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size,
-                                            processes=args.jobs):
+                                            workers=args.jobs):
                 writer.write(results)
     except BrokenPipeError:  # the reader of standard output went away (`... | head`)
         _silence_stdout()

@@ -285,5 +285,5 @@ def test_encoding_in_worker_processes_gives_the_same_records(shipped_bundle, tmp
     texts = [" ".join(t.split()) for t in imdb_split.test.texts[:300]]
     path.write_text("\n".join(texts) + "\nnot json but fine\n\n", encoding="utf-8")
     here = run(shipped_bundle, [path, tmp_path / "missing.txt"], InputMode.LINE, batch_size=64)
-    workers = run(shipped_bundle, [path, tmp_path / "missing.txt"], InputMode.LINE, batch_size=64, processes=2)
+    workers = run(shipped_bundle, [path, tmp_path / "missing.txt"], InputMode.LINE, batch_size=64, workers=2)
     assert workers == here and len(here) == 302 and not here[-1].ok

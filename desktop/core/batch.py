@@ -392,16 +392,16 @@ def classify_reviews(
     band: float = DEFAULT_UNCERTAIN_BAND,
     batch_size: int = BATCH_SIZE,
     cancelled: threading.Event | None = None,
-    processes: int = 1,
+    workers: int = 0,
 ) -> Iterator[list[ReviewResult]]:
     """Classify reviews in batches; yield each batch's results in input order, failures in place.
 
-    With `processes` > 1, texts are encoded in that many worker processes while this one reads,
+    With `workers` > 0, texts are encoded in that many worker processes while this one reads,
     runs the model and hands results on: encoding is pure Python, so this is what puts a second
     core to work. Stops before the next batch once `cancelled` is set; what was yielded stays valid.
     """
     batches = _batches(reviews, batch_size)
-    encoded = _encode_here(bundle, batches) if processes <= 1 else _encode_in_workers(bundle, batches, processes)
+    encoded = _encode_in_workers(bundle, batches, workers) if workers > 0 else _encode_here(bundle, batches)
     try:
         for batch, ids in encoded:
             if cancelled is not None and cancelled.is_set():
@@ -432,18 +432,18 @@ def _encode_in_worker(texts: list[str]) -> np.ndarray:
     return encode_batch(texts, *_worker_encoding)
 
 
-def _encode_in_workers(bundle, batches: Iterator[list[Review]], processes: int):
+def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
     """Encode batches in worker processes, keeping a few in flight and the input order."""
     methods = multiprocessing.get_all_start_methods()
     # fork: a worker starts at once with the word index already in memory; it never runs the model.
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker,
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=(bundle.word_index, bundle.settings))
     in_flight: collections.deque = collections.deque()
     try:
         for batch in batches:
             in_flight.append((batch, pool.submit(_encode_in_worker, _texts(batch))))
-            if len(in_flight) > 2 * processes:
+            if len(in_flight) > 2 * workers:
                 batch, future = in_flight.popleft()
                 yield batch, future.result()
         while in_flight:
