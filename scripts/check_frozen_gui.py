@@ -1,4 +1,4 @@
-"""Check, by hand, what a person would see from the built app on a real (virtual) X display.
+"""Check what a person would see from the built app, on a private virtual X display (Xvfb).
 
     apt-get install -y xvfb xdotool imagemagick     # once (imagemagick for the screenshots)
     uv run python scripts/check_frozen_gui.py [dist/review-sentiment] [--screenshots build/gui-checks]
