@@ -58,7 +58,8 @@ def test_help_answers_without_importing_tensorflow():
 def test_smoke_run_trains_exports_and_verifies(tmp_path, models_copy):
     before = tree_digest(models_copy)
     out = tmp_path / "bundle"
-    result = trainer("--limit", "2000", "--epochs", "2", "--output", str(out), "--models-dir", str(models_copy))
+    result = trainer("--arch", "seed", "--limit", "2000", "--epochs", "2", "--output", str(out),
+                     "--models-dir", str(models_copy))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Epoch 2/2" in result.stdout and "Total params: 160,289" in result.stdout
     for name in (fmt.MODEL_FILE, fmt.CARD_JSON, fmt.CARD_MARKDOWN, fmt.CURVES_PNG, fmt.SUMMARY_TXT, fmt.SAMPLES_JSONL):

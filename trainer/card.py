@@ -1,4 +1,5 @@
-"""The model card (JSON for programs, Markdown for people) and the training-curves picture."""
+"""The model card (JSON for programs, Markdown for people), the training curves and the
+reliability diagram."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def card_markdown(card: dict) -> str:
     (tn, fp), (fn, tp) = test["confusion_matrix"]
     hp = card["hyperparameters"]
     sizes = card["data"]["split_sizes"]
+    encoding = card.get("encoding", {})
+    pairs = " and word pairs" if encoding.get("ngrams", 1) == 2 else ""
+    rows = "as long as each review needs" if encoding.get("dynamic_length") else "fixed"
+    long = card["metrics"].get("test_long_reviews")
     lines = [
         f"# Model card: {card['name']}",
         "",
@@ -34,9 +39,11 @@ def card_markdown(card: dict) -> str:
         "## Network",
         "",
         f"- Architecture: `{card['architecture']['name']}`, {card['parameters']:,} parameters",
-        f"- Vocabulary {hp['vocab_size']:,} ids, input length {hp['max_length']}, batch {hp['batch_size']}, "
-        f"optimizer {hp['optimizer']}, loss {hp['loss']}",
-        f"- Epochs: {card['epochs_run']} run of {hp['epochs']} allowed",
+        f"- Vocabulary {hp['vocab_size']:,} ids (words{pairs}), reads up to {hp['max_length'] - 1:,} words "
+        f"per review (rows {rows}), batch {hp['batch_size']}, optimizer {hp['optimizer']}, loss {hp['loss']}",
+        f"- Epochs: {card['epochs_run']} run of {hp['epochs']} allowed"
+        + (f"; the weights of epoch {card['best_epoch']} (lowest validation loss) were kept"
+           if card.get("best_epoch") else ""),
         f"- Calibration: temperature {card['calibration']['temperature']:.4f}, fitted on the validation part",
         "",
         "## Test results",
@@ -49,6 +56,8 @@ def card_markdown(card: dict) -> str:
         f"| F1 | {test['f1']:.4f} |",
         f"| expected calibration error (15 bins) | {test['ece']:.4f} |",
         f"| reviews | {test['n']:,} |",
+        *([f"| accuracy on the {long['n']:,} reviews over {long['words_over']} words | {long['accuracy']:.4f} |"]
+          if long else []),
         "",
         "Confusion matrix (rows: truth, columns: verdict):",
         "",
@@ -62,15 +71,24 @@ def card_markdown(card: dict) -> str:
         "",
         "![Training curves](training_curves.png)",
         "",
+        "## Calibration",
+        "",
+        "Probabilities are divided in log-odds by the temperature fitted on the validation part. "
+        "On the test part, reviews are grouped by the probability of positive shown; in a calibrated "
+        "model each group's fraction of truly positive reviews equals its mean probability "
+        "(the diagonal).",
+        "",
+        "![Reliability diagram](reliability.png)",
+        "",
         "## Made with",
         "",
         f"Created {card['created']}. " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()) + ".",
         "",
         "## Limits",
         "",
-        "Trained on English IMDB reviews only. Words beyond the first "
-        f"{hp['max_length'] - 1} of a review are not read. Sarcasm, negation across sentences and "
-        "reviews of other things than films are where it is most often wrong.",
+        f"Trained on English IMDB reviews only. Words beyond the first {hp['max_length'] - 1:,} of a "
+        "review are not read. Sarcasm, negation across sentences and reviews of other things than "
+        "films are where it is most often wrong.",
         "",
     ]
     return "\n".join(lines)
@@ -94,6 +112,31 @@ def plot_curves(history: dict, path: Path) -> None:
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_reliability(bins: list[dict], ece: float, path: Path) -> None:
+    """Reliability diagram of the test part: fraction positive against mean probability per bin,
+    with how many reviews each bin holds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    used = [b for b in bins if b["count"]]
+    fig, (ax, ax_count) = plt.subplots(2, 1, figsize=(5, 6), dpi=100, sharex=True,
+                                       gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="Perfect calibration")
+    ax.plot([b["mean_probability"] for b in used], [b["fraction_positive"] for b in used], "o-",
+            label=f"Model (ECE {ece:.3f}, 15 bins)")
+    ax.set(title="Reliability on the test part", ylabel="Fraction truly positive", xlim=(0, 1), ylim=(0, 1))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    ax_count.bar([(b["low"] + b["high"]) / 2 for b in bins], [b["count"] for b in bins],
+                 width=1 / len(bins) * 0.9, color="tab:blue", alpha=0.6)
+    ax_count.set(xlabel="Probability of positive shown", ylabel="Reviews")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -35,7 +35,7 @@ def _add_data_flags(parser: argparse.ArgumentParser, default_source: str = "imdb
 
 
 def train_parser() -> argparse.ArgumentParser:
-    from trainer.architectures import RECIPES
+    from trainer.architectures import DEFAULT_ARCH, RECIPES
 
     parser = argparse.ArgumentParser(
         prog="python -m trainer",
@@ -43,13 +43,14 @@ def train_parser() -> argparse.ArgumentParser:
                     "with its word index and model card, and install it in models/. "
                     "`python -m trainer evaluate --help` scores an existing bundle.",
     )
-    parser.add_argument("--arch", choices=sorted(RECIPES), default="seed",
-                        help="network: seed = the TensorFlow tutorial's (default)")
+    parser.add_argument("--arch", choices=sorted(RECIPES), default=DEFAULT_ARCH,
+                        help="network: bigram-nb = bag of words and word pairs with naive-Bayes weights, "
+                             "reads whole reviews (default); seed = the TensorFlow tutorial's")
     _add_data_flags(parser)
-    parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the architecture's, 40 for seed)")
-    parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: 512 for seed)")
-    parser.add_argument("--vocab-size", type=int, metavar="N", help="ids in the word index, 4 reserved included (default 10000)")
-    parser.add_argument("--max-length", type=int, metavar="N", help="ids per review, <START> included (default 256)")
+    parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the architecture's: 30 with early stopping for bigram-nb, 40 for seed)")
+    parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: 64 for bigram-nb, 512 for seed)")
+    parser.add_argument("--vocab-size", type=int, metavar="N", help="ids in the word index, 4 reserved included (default: 100000 for bigram-nb, 10000 for seed)")
+    parser.add_argument("--max-length", type=int, metavar="N", help="<START> plus the words read per review (default: 3001 for bigram-nb, 256 for seed)")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights and shuffling (default 42); "
                         "the train/validation/test split has its own fixed seed")
     parser.add_argument("--output", type=Path, metavar="DIR",
@@ -70,6 +71,9 @@ def evaluate_parser() -> argparse.ArgumentParser:
     _add_data_flags(parser)
     parser.add_argument("--part", choices=("test", "validation", "train", "all"), default=None,
                         help="which part of the split to score (default: test; all for rotten_tomatoes)")
+    parser.add_argument("--longer-than", type=int, metavar="WORDS",
+                        help="score only the reviews of more than WORDS words (e.g. 256: the reviews "
+                             "the tutorial's network cannot read to the end)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     return parser
 
@@ -133,15 +137,32 @@ def evaluate_main(argv: list[str]) -> int:
             if args.limit < 1:
                 raise DataError(f"--limit must be at least 1; got {args.limit}")
             reviews = reviews.take(np.arange(min(args.limit, len(reviews))))
+        if args.longer_than is not None:
+            reviews = _longer_than(reviews, args.longer_than)
     except (BundleError, DataError) as error:
         return _fail(str(error))
     probabilities = bundle.classify_texts(reviews.texts)
-    result = {"model": str(bundle.path), "data": args.data, "part": part, **classification_metrics(reviews.labels, probabilities)}
+    result = {"model": str(bundle.path), "data": args.data, "part": part, "longer_than": args.longer_than,
+              **classification_metrics(reviews.labels, probabilities)}
     if args.json:
         print(json.dumps(result))
     else:
         _print_metrics(result, f"{bundle.name} on {args.data} ({part} part)")
     return EXIT_OK
+
+
+def _longer_than(reviews, word_count: int):
+    import numpy as np
+
+    from review_encoding import words
+    from trainer.data import DataError
+
+    if word_count < 0:
+        raise DataError(f"--longer-than must be 0 or more; got {word_count}")
+    chosen = np.array([i for i, text in enumerate(reviews.texts) if len(words(text)) > word_count], dtype=int)
+    if not len(chosen):
+        raise DataError(f"no review of this part has more than {word_count} words")
+    return reviews.take(chosen)
 
 
 def _print_metrics(m: dict, title: str) -> None:

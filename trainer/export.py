@@ -34,7 +34,8 @@ def export_onnx(
     import keras
     import onnx
 
-    spec = keras.InputSpec(shape=(None, settings.max_length), dtype="int32", name=fmt.INPUT_NAME)
+    length = None if settings.dynamic_length else settings.row_width
+    spec = keras.InputSpec(shape=(None, length), dtype="int32", name=fmt.INPUT_NAME)
     with tempfile.TemporaryDirectory() as scratch:
         raw_file = Path(scratch) / "raw.onnx"
         model.export(str(raw_file), format="onnx", input_signature=[spec], opset_version=fmt.OPSET, verbose=False)
@@ -73,22 +74,23 @@ def _rename_io(proto, input_name: str, output_name: str) -> None:
     graph.output[0].name = output_name
     graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
     graph.output[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    if not graph.input[0].type.tensor_type.shape.dim[1].HasField("dim_value"):
+        graph.input[0].type.tensor_type.shape.dim[1].dim_param = "length"
 
 
-def check_parity(model, onnx_path: Path, ids: np.ndarray, batch_size: int = 2048) -> float:
-    """Max |Keras - onnxruntime| over `ids`; raises ExportError above PARITY_TOLERANCE."""
+def check_parity(model, onnx_path: Path, ids: np.ndarray | list[np.ndarray], batch_size: int = 2048) -> float:
+    """Max |Keras - onnxruntime| over `ids` (one array, or a list of batches of any widths);
+    raises ExportError above PARITY_TOLERANCE."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    keras_out = model.predict(ids, batch_size=batch_size, verbose=0).reshape(-1)
-    onnx_out = np.concatenate([
-        session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids[i : i + batch_size]})[0].reshape(-1)
-        for i in range(0, len(ids), batch_size)
-    ])
+    batches = ids if isinstance(ids, list) else [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+    keras_out = np.concatenate([model.predict_on_batch(b).reshape(-1) for b in batches])
+    onnx_out = np.concatenate([session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: b})[0].reshape(-1) for b in batches])
     worst = float(np.max(np.abs(keras_out.astype(np.float64) - onnx_out.astype(np.float64))))
     if not worst <= PARITY_TOLERANCE:
         raise ExportError(
-            f"the ONNX model disagrees with Keras by up to {worst:.2e} on {len(ids)} test reviews "
+            f"the ONNX model disagrees with Keras by up to {worst:.2e} on {len(keras_out)} test reviews "
             f"(allowed: {PARITY_TOLERANCE:.0e}); the export is not trustworthy and was not installed"
         )
     return worst

@@ -13,20 +13,22 @@ from pathlib import Path
 
 import numpy as np
 
-from review_encoding import EncodingSettings, build_word_index, encode_batch
+from review_encoding import EncodingSettings, build_word_index, encode_batch, encode_rows, pad_rows, words
 from review_encoding import bundle_format as fmt
 from trainer import card as card_writer
 from trainer import data as data_sources
 from trainer import install, metrics
-from trainer.architectures import RECIPES, Recipe
+from trainer.architectures import DEFAULT_ARCH, RECIPES, Recipe
 from trainer.export import PARITY_TOLERANCE, check_parity, export_onnx
 
 SAMPLES_PER_LABEL = 4
+LONG_REVIEW_WORDS = 256  # the tutorial's input length: reviews longer than this are "long"
+PREDICT_BATCH = 512
 
 
 @dataclass(frozen=True)
 class TrainOptions:
-    arch: str = "seed"
+    arch: str = DEFAULT_ARCH
     data: str = "imdb"
     data_path: str | None = None
     text_column: str = "text"
@@ -49,6 +51,8 @@ class TrainOptions:
         return EncodingSettings(
             vocab_size=self.vocab_size if self.vocab_size is not None else recipe.vocab_size,
             max_length=self.max_length if self.max_length is not None else recipe.max_length,
+            ngrams=recipe.ngrams,
+            dynamic_length=recipe.dynamic_length,
         )
 
     def validate(self) -> None:
@@ -111,19 +115,13 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
 
     keras.utils.set_random_seed(options.seed)
     word_index = build_word_index(split.train.texts, settings)
-    x_train, x_val, x_test = (encode_batch(p.texts, word_index, settings) for p in (split.train, split.validation, split.test))
-
-    model = card_model = _build(recipe, settings)
-    model.summary()
+    print(f"Word index: {len(word_index):,} ids ({sum(' ' in w for w in word_index.words):,} word pairs)", flush=True)
     callbacks = []
     if recipe.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True))
-    history = model.fit(
-        x_train, split.train.labels, epochs=epochs, batch_size=batch_size,
-        validation_data=(x_val, split.validation.labels), callbacks=callbacks, verbose=2,
-    ).history
-
-    val_probabilities = model.predict(x_val, batch_size=2048, verbose=0).reshape(-1)
+    model, history, val_probabilities, x_test = _fit(recipe, settings, split, word_index, epochs, batch_size,
+                                                     options.seed, callbacks)
+    card_model = model
     temperature = metrics.fit_temperature(split.validation.labels, val_probabilities)
 
     created = datetime.now(timezone.utc).replace(microsecond=0)
@@ -136,14 +134,16 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
                     temperature=temperature, name=bundle_name, architecture=recipe.name,
                     created=created.isoformat())
         parity = check_parity(model, staged / fmt.MODEL_FILE, x_test)
-        print(f"ONNX matches Keras on {len(x_test):,} test reviews: max |difference| {parity:.2e} "
+        print(f"ONNX matches Keras on {len(split.test):,} test reviews: max |difference| {parity:.2e} "
               f"(allowed {PARITY_TOLERANCE:.0e})", flush=True)
 
         from desktop.core.bundle import load_bundle  # the app's own loader: what the app will run
 
         bundle = load_bundle(staged / fmt.MODEL_FILE)
-        test_probabilities = bundle.probabilities(x_test)
-        test_raw = bundle.raw_probabilities(x_test)
+        # Scored exactly as `python -m trainer evaluate` and the app score a text.
+        test_probabilities = bundle.classify_texts(split.test.texts)
+        test_raw = metrics.apply_temperature(test_probabilities, 1 / bundle.temperature)
+        long_reviews = np.array([len(words(text)) > LONG_REVIEW_WORDS for text in split.test.texts])
         card = {
             "name": bundle_name,
             "task": "binary sentiment of movie reviews; output is the probability of positive",
@@ -162,25 +162,34 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
                 "vocab_size": settings.vocab_size, "max_length": settings.max_length,
                 "epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
                 "loss": "binary_crossentropy", "early_stopping": recipe.early_stopping,
+                "ngrams": settings.ngrams, "dynamic_length": settings.dynamic_length,
             },
             "encoding": settings.to_dict(),
             "word_index": {"entries": len(word_index), "sha256": word_index.sha256},
             "epochs_run": len(history["loss"]),
+            "best_epoch": int(np.argmin(history["val_loss"])) + 1 if recipe.early_stopping else None,
             "parameters": int(model.count_params()),
             "calibration": {"method": "temperature", "temperature": temperature, "fitted_on": "validation"},
             "metrics": {
                 "test": metrics.classification_metrics(split.test.labels, test_probabilities),
                 "test_uncalibrated": metrics.classification_metrics(split.test.labels, test_raw),
-                "validation": metrics.classification_metrics(split.validation.labels, bundle.probabilities(x_val)),
+                "test_long_reviews": {
+                    "words_over": LONG_REVIEW_WORDS,
+                    **metrics.classification_metrics(split.test.labels[long_reviews], test_probabilities[long_reviews]),
+                },
+                "validation": metrics.classification_metrics(split.validation.labels,
+                                                             bundle.classify_texts(split.validation.texts)),
                 "test_reliability": metrics.reliability_bins(split.test.labels, test_probabilities),
             },
             "history": {k: [float(v) for v in values] for k, values in history.items()},
             "export": {"format": "onnx", "opset": fmt.OPSET, "input": fmt.INPUT_NAME, "output": fmt.OUTPUT_NAME,
-                       "parity_max_abs_diff": parity, "parity_reviews": len(x_test)},
+                       "parity_max_abs_diff": parity, "parity_reviews": len(split.test)},
             "versions": _versions(),
         }
         card_writer.write_card(staged, card)
         card_writer.plot_curves(history, staged / fmt.CURVES_PNG)
+        card_writer.plot_reliability(card["metrics"]["test_reliability"], card["metrics"]["test"]["ece"],
+                                     staged / fmt.RELIABILITY_PNG)
         (staged / fmt.SUMMARY_TXT).write_text(_summary_text(model), encoding="utf-8")
         samples = _samples(split, test_probabilities)
         (staged / fmt.SAMPLES_JSONL).write_text(
@@ -197,10 +206,44 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     return card
 
 
-def _build(recipe: Recipe, settings: EncodingSettings):
+def _fit(recipe: Recipe, settings: EncodingSettings, split, word_index, epochs: int, batch_size: int,
+         seed: int, callbacks: list):
+    """Encode, build and fit. Returns the model, its history, its validation probabilities and
+    the test rows in batches (for the parity check). Dynamic-length rows are padded per batch."""
+    if settings.dynamic_length:
+        from trainer.batches import PaddedBatches
+
+        rows_train, rows_val, rows_test = (encode_rows(p.texts, word_index, settings) for p in (split.train, split.validation, split.test))
+        model = _build(recipe, settings, rows_train, split.train.labels)
+        model.summary()
+        history = model.fit(
+            PaddedBatches(rows_train, split.train.labels, batch_size, seed=seed), epochs=epochs,
+            validation_data=PaddedBatches(rows_val, split.validation.labels, PREDICT_BATCH),
+            callbacks=callbacks, verbose=2,
+        ).history
+        val_probabilities = model.predict(PaddedBatches(rows_val, None, PREDICT_BATCH), verbose=0).reshape(-1)
+        return model, history, val_probabilities, _length_sorted_batches(rows_test)
+    x_train, x_val, x_test = (encode_batch(p.texts, word_index, settings) for p in (split.train, split.validation, split.test))
+    model = _build(recipe, settings, x_train, split.train.labels)
+    model.summary()
+    history = model.fit(
+        x_train, split.train.labels, epochs=epochs, batch_size=batch_size,
+        validation_data=(x_val, split.validation.labels), callbacks=callbacks, verbose=2,
+    ).history
+    return model, history, model.predict(x_val, batch_size=2048, verbose=0).reshape(-1), x_test
+
+
+def _build(recipe: Recipe, settings: EncodingSettings, train_rows, train_labels):
     from trainer.architectures import build_model
 
-    return build_model(recipe, settings)
+    return build_model(recipe, settings, train_rows, train_labels)
+
+
+def _length_sorted_batches(rows: list[np.ndarray]) -> list[np.ndarray]:
+    """Rows in batches of like length, each padded to its longest: for the parity check."""
+    order = np.argsort([len(r) for r in rows], kind="stable")
+    return [pad_rows([rows[i] for i in order[start : start + PREDICT_BATCH]])
+            for start in range(0, len(rows), PREDICT_BATCH)]
 
 
 def _describe_source(options: TrainOptions) -> str:
