@@ -62,6 +62,7 @@ def test_per_line_jsonl_output_file(capsys, tmp_path, reviews, shipped_bundle):
     assert {"source", "line", "label", "probability", "error"} <= set(records[0])
     assert records[3]["probability"] == classify_text(shipped_bundle, reviews[3]).probability
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt", "out.jsonl"]  # no temporary file left
+    assert output.stat().st_mode & 0o777 == source.stat().st_mode & 0o777  # an ordinary file, not a private one
 
 
 def test_some_inputs_failed_gives_exit_1_and_the_rest_is_written(capsys, tmp_path, reviews):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -46,6 +47,21 @@ def record_of(result: ReviewResult) -> dict:
     }
 
 
+def _file_mode(path: Path) -> int:
+    """The mode the file would have if written directly: the replaced file's, else 0o666 minus the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        pass
+    try:
+        status = Path("/proc/self/status").read_text()
+        umask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _csv_row(result: ReviewResult) -> tuple:
     p = result.probability
     return (result.source, "" if result.line is None else result.line, result.label,
@@ -76,6 +92,7 @@ class ResultWriter:
             folder = self.path.parent
             handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".part")
             self._temp = Path(temp)
+            os.chmod(handle, _file_mode(self.path))  # mkstemp makes it private; give it a normal file's mode
             self._stream = open(handle, "w", encoding="utf-8", newline="")
         if self.format == "csv":
             self._csv = csv.writer(self._stream, lineterminator="\n")
