@@ -360,6 +360,31 @@ def test_a_binary_file_is_not_taken_as_a_review(qtbot, open_window, tmp_path):
     assert any(str(path) in text for text in warnings_shown(window))
 
 
+def test_the_model_panel_shows_the_card_and_the_training_curves(qtbot, open_window):
+    from PySide6.QtWidgets import QFormLayout
+
+    window = open_window()
+    window.model_dock.hide()
+    window.model_info_action.trigger()
+    assert window.model_dock.isVisible()
+    form = window.model_panel.form
+    rows = {}
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if label and field:
+            rows[label.widget().text().rstrip(":")] = field.widget().text()
+    card = window.bundle.card
+    test = card["metrics"]["test"]
+    assert rows["Test accuracy"].startswith(f"{test['accuracy']:.1%}")
+    assert rows["Calibration error (ECE)"] == f"{test['ece']:.3f}"
+    assert rows["Parameters"] == f"{card['parameters']:,}"
+    assert str(card["data"]["split_sizes"]["test"]) in rows["Split"].replace(",", "")
+    assert rows["Created"].startswith(card["created"][:10])
+    assert "IMDB" in rows["Data"]
+    assert not window.model_panel.curves.pixmap().isNull()
+
+
 # -- settings and menus ------------------------------------------------------------------------------
 
 
