@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         self.band_changed.connect(self.batch_view.set_band)
         self.tabs.addTab(self.batch_view, "&Batch")
         self.setCentralWidget(self.tabs)
+        self.review_view.editor.setFocus()  # ready for a paste as soon as the window opens
 
     def _create_model_dock(self) -> None:
         self.model_panel = ModelPanel()
