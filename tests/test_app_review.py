@@ -306,16 +306,22 @@ def test_open_model_loads_a_bundle_and_remembers_it(qtbot, open_window, tmp_path
     assert again.bundle.path == chosen.resolve()
 
 
-def test_no_model_says_how_to_get_one_and_the_window_still_works(qtbot, open_window, tmp_path):
-    empty = tmp_path / "models"
-    empty.mkdir()
-    window = open_window(expect=("model_failed",), models_dir=empty)
+@pytest.mark.parametrize("contents", ["empty", "corrupt bundle"])
+def test_no_model_says_how_to_get_one_and_the_window_still_works(qtbot, open_window, tmp_path, contents):
+    models = tmp_path / "models"
+    models.mkdir()
+    if contents == "corrupt bundle":
+        (models / fmt.CURRENT_POINTER).write_text("seed-1\n", encoding="utf-8")
+        (models / "seed-1").mkdir()
+        _truncated(models / "seed-1" / fmt.MODEL_FILE)
+    window = open_window(expect=("model_failed",), models_dir=models)
     assert window.bundle is None
     panel = window.review_view.verdict_panel
     assert panel.title.text() == "No model loaded"
     assert "uv run python -m trainer" in panel.detail.text()
     assert "File → Open model" in panel.detail.text()
     assert any("uv run python -m trainer" in text for text in warnings_shown(window))
+    assert str(models) in panel.detail.text()
     window.review_view.editor.setPlainText("A fine film.")
     window.review_view.classify_now()
     assert panel.title.text() == "No model loaded"
