@@ -101,6 +101,7 @@ class BatchView(QWidget):
         self._bundle = None
         self._band = DEFAULT_UNCERTAIN_BAND
         self._job: BatchJob | None = None
+        self._last_job: BatchJob | None = None
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self.model = BatchResultsModel(self)
@@ -155,6 +156,8 @@ class BatchView(QWidget):
             what = "column" if mode is InputMode.CSV else "field"
             show_problem(self, "Choose the text " + what, f"Type or pick the {what} that holds the review text.")
             return
+        self._pool.waitForDone()  # the last job's thread has returned: its object may go
+        self._last_job = None
         self.model.clear()
         request = BatchRequest(tuple(self.inputs), mode, field, parse_extensions(self.extensions_edit.text()),
                                self._band)
@@ -375,7 +378,7 @@ class BatchView(QWidget):
         self.progress_label.setText(_progress_text(progress))
 
     def _finished(self, progress: BatchProgress) -> None:
-        self._job = None
+        self._last_job, self._job = self._job, None  # kept until its thread has surely returned
         self.progress_bar.setValue(1000)
         self.progress_label.setText(f"Done: {_progress_text(progress, finished=True)}")
         self.model.resort()
@@ -383,14 +386,14 @@ class BatchView(QWidget):
         self.run_finished.emit(progress)
 
     def _cancelled(self, progress: BatchProgress) -> None:
-        self._job = None
+        self._last_job, self._job = self._job, None  # kept until its thread has surely returned
         self.progress_label.setText(f"Cancelled; kept {progress.reviews:,} results")
         self.model.resort()
         self._update_buttons()
         self.run_cancelled.emit(progress)
 
     def _failed(self, message: str) -> None:
-        self._job = None
+        self._last_job, self._job = self._job, None  # kept until its thread has surely returned
         self.progress_label.setText(message)
         self._update_buttons()
         show_problem(self, "Batch stopped", message + "\n\nThe results so far are kept.")

@@ -51,7 +51,7 @@ class BatchProgress:
 
 
 class BatchSignals(QObject):
-    progressed = Signal(list, object)  # the new results, BatchProgress
+    progressed = Signal(object, object)  # the new results (a list), BatchProgress
     finished = Signal(object)  # the last BatchProgress
     cancelled = Signal(object)  # the last BatchProgress; results so far are kept
     failed = Signal(str)  # a message: the run could not go on
@@ -60,6 +60,9 @@ class BatchSignals(QObject):
 class BatchJob(QRunnable):
     def __init__(self, bundle, request: BatchRequest) -> None:
         super().__init__()
+        # Python owns the job: a pool that deleted it on return would free the Python object's
+        # contents a second time when it is collected (a crash at exit).
+        self.setAutoDelete(False)
         self.bundle = bundle
         self.request = request
         self.signals = BatchSignals()
