@@ -3,12 +3,13 @@
 The app's path is `desktop.core.classify.classify_text`: encode with the shared contract, run the
 ONNX model, and weigh every word read by leaving it out (one batched onnxruntime call), then build
 the verdict. The tutorial's way is Keras `model.predict` on the same encoded review: the same
-network is rebuilt with `trainer.architectures.build_model` and given the shipped ONNX weights
-(checked to give the same probability), so both sides compute the same function.
+network is rebuilt with `trainer.architectures.build_model` and given the bundle's ONNX weights
+(checked to give the same probability), so both sides compute the same function. Works for the
+seed and bigram-nb architectures.
 
 Run by hand (benchmarks are not tests; this one imports TensorFlow, the app never does):
 
-    uv run python benchmarks/paste_to_verdict.py [--runs 500] [--model models/]
+    uv run python benchmarks/paste_to_verdict.py [--runs 1000] [--keras-runs 100] [--model models/]
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def keras_twin(bundle):
 
     if bundle.architecture not in RECIPES:
         raise SystemExit(f"no Keras recipe for architecture {bundle.architecture!r}; cannot compare")
-    model = build_model(RECIPES[bundle.architecture], bundle.settings)
+    # Recipes that derive fixed weights from training data (bigram-nb's naive-Bayes ratios) get
+    # none here: every weight is then overwritten with the ONNX file's.
+    model = build_model(RECIPES[bundle.architecture], bundle.settings, [], np.zeros(0, dtype=np.int8))
     weights = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(bundle.path)).graph.initializer}
 
     def find(layer: str, shape: tuple) -> np.ndarray:
