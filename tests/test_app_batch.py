@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,20 @@ def test_in_the_main_window_a_double_clicked_row_opens_in_the_review_tab(qtbot, 
     window.tabs.setCurrentWidget(view)
     window.resize(1280, 700)
     window.grab().save("/tmp/batch.png")
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="True and False are immortal from Python 3.12")
+def test_emitting_a_signal_does_not_drain_the_reference_count_of_true():
+    """PySide6 6.12.0 returns True from `emit` without a reference of its own: every emit takes
+    one from `True`, and after a few thousand (one batch run) Python aborts with 'bool_dealloc'.
+    PySide6 6.11 does not; the fix is to avoid 6.12.0 (see the lead's pyproject pin)."""
+    from PySide6.QtCore import QObject, Signal
+
+    class Emitter(QObject):
+        happened = Signal(int)
+
+    emitter = Emitter()
+    before = sys.getrefcount(True)
+    for number in range(200):
+        emitter.happened.emit(number)
+    assert sys.getrefcount(True) >= before - 10
