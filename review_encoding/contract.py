@@ -266,22 +266,26 @@ _LOOSE_APOSTROPHE = re.compile(r"'(?![a-z0-9])|(?<![a-z0-9])'")
 _PIECE_WITH_NON_ASCII = re.compile(r"(?<!\S)\S*?[^\x00-\x7f]\S*")
 
 
-def _fold_ascii(text: str) -> list[str]:
-    """The words of tag-free text whose words are all ASCII."""
+def _fold_ascii(text: str, limit: int = -1) -> list[str]:
+    """The words of tag-free text whose words are all ASCII (at most `limit` of them, if >= 0)."""
     text = text.translate(_ASCII_FOLD)  # lower-case; every character but a-z, 0-9 and ' separates
     if "'" in text:  # an apostrophe between two word characters joins them; any other separates
         if "''" in text:
             text = _LOOSE_APOSTROPHE.sub(" ", text)
         else:
             text = f" {text} ".replace(" '", "  ").replace("' ", "  ")
-    return text.split()
+    found = text.split(None, limit)
+    return found[:limit] if 0 <= limit < len(found) else found
 
 
-def words(text: str) -> list[str]:
-    """The normalised words of a text: ``[t.text for t in tokenise(text)]``, faster."""
+def words(text: str, limit: int | None = None) -> list[str]:
+    """The normalised words of a text: ``[t.text for t in tokenise(text)]``, faster.
+
+    With `limit`, only the first `limit` words (what a model reads), found without splitting the rest.
+    """
     stripped = _ASCII_TAG.sub(" ", text) if "<" in text else text
     if stripped.isascii():
-        return _fold_ascii(stripped)
+        return _fold_ascii(stripped, -1 if limit is None else limit)
     found: list[str] = []
     position = 0
     for piece in _PIECE_WITH_NON_ASCII.finditer(stripped):
@@ -289,7 +293,7 @@ def words(text: str) -> list[str]:
         found += [w.lower() if w.isascii() else _normalise_word(w) for w in _WORD.findall(piece.group())]
         position = piece.end()
     found += _fold_ascii(stripped[position:])
-    return found
+    return found if limit is None else found[:limit]
 
 
 def normalise(text: str) -> str:
@@ -373,7 +377,7 @@ def encode_batch(texts: Sequence[str], index: WordIndex, settings: EncodingSetti
     batch[:, 0] = START_ID
     room = settings.max_length - 1
     for row, text in enumerate(texts):
-        ids = _lookup(words(text)[:room], index, settings)
+        ids = _lookup(words(text, room), index, settings)
         batch[row, 1 : 1 + len(ids)] = ids
     return batch
 

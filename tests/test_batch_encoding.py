@@ -46,3 +46,11 @@ def test_batch_rows_equal_single_encodings(imdb_split, shipped_bundle):
     for row, text in zip(batch, texts):
         single = encode(text, shipped_bundle.word_index, shipped_bundle.settings).ids
         assert (row[: len(single)] == single).all() and not row[len(single):].any()
+
+
+def test_words_with_a_limit_are_the_first_words(imdb_split):
+    texts = imdb_split.test.texts[:2000] + ["a' b'c ''d", "caf\u00e9 <i>x</i> y z", "", "   "]
+    for text in texts:
+        every = words(text)
+        for limit in (0, 1, 3, 255):
+            assert words(text, limit) == every[:limit]
