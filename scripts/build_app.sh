@@ -65,6 +65,11 @@ if got != expected:
     sys.exit(f"expected {expected}, got {got}")
 print(f"build_app: frozen classify: {len(got)} of {len(expected)} sample reviews labelled as expected")
 EOF
+# ... and exactly as the same code does from source (the build environment's installed copy).
+"$ROOT/$PY" -m desktop classify --quiet --model "$ROOT/models" --jsonl-field text --output source.csv "$samples" \
+    || fail "classify from source exited with $?"
+cmp -s verdicts.csv source.csv || { diff source.csv verdicts.csv >&2; fail "the frozen classify differs from source (diff above)"; }
+say "frozen classify: output identical to classify from source"
 
 # 5. Started without any display: one line on stderr and a non-zero exit, not a crash or a hang.
 set +e

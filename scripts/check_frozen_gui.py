@@ -53,13 +53,17 @@ def visible_windows(name: str) -> list[str]:
     return found.stdout.split()
 
 
-def wait_for_windows(name: str, count: int, timeout: float = 20.0) -> list[str]:
+def wait_for_windows(name: str, count: int, timeout: float = 30.0, *processes: subprocess.Popen) -> list[str]:
+    """The visible windows whose title matches, once there are `count` of them (or the time is up,
+    or every process given has exited)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         windows = visible_windows(name)
         if len(windows) >= count:
             time.sleep(0.5)  # let it paint before anyone looks
             return windows
+        if processes and all(p.poll() is not None for p in processes):
+            break
         time.sleep(0.1)
     return visible_windows(name)
 
@@ -84,6 +88,22 @@ def launch(binary: Path, settings: Path) -> subprocess.Popen:
                             cwd=settings.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+def launch_and_wait(binary: Path, settings: Path, title: str) -> tuple[subprocess.Popen, list[str]]:
+    """Start the app and wait for a window whose title matches. Once in a few dozen starts on a
+    busy machine, Qt's xcb plugin fails to connect to the fresh Xvfb ("Could not load the Qt
+    platform plugin"); that is the virtual display, not the app, so such a start is retried once."""
+    for attempt in (1, 2):
+        process = launch(binary, settings)
+        windows = wait_for_windows(title, 1, 30.0, process)
+        if windows or process.poll() is None or attempt == 2:
+            return process, windows
+        _, err = finish(process)
+        if "Could not load the Qt platform plugin" not in err:
+            return process, windows
+        print(f"note: the X connection failed, starting again ({err.strip().splitlines()[0][:200]})")
+    raise AssertionError("unreachable")
+
+
 def finish(process: subprocess.Popen, timeout: float = 10.0) -> tuple[int | None, str]:
     """(exit status or None if it had to be killed, stderr)."""
     try:
@@ -96,8 +116,7 @@ def finish(process: subprocess.Popen, timeout: float = 10.0) -> tuple[int | None
 
 
 def check_window(app: Path, work: Path, shots: Path) -> list[str]:
-    process = launch(app / "review-sentiment", work / "window.ini")
-    windows = wait_for_windows(f"^{TITLE}$", 1)
+    process, windows = launch_and_wait(app / "review-sentiment", work / "window.ini", f"^{TITLE}$")
     screenshot(shots / "window.png")
     for window in windows:
         press_quit(window)
@@ -117,12 +136,13 @@ def check_bad_model(app: Path, work: Path, shots: Path, damage: str) -> list[str
         model.write_bytes(model.read_bytes()[:20_000])
     else:
         model.unlink()
-    process = launch(copy / "review-sentiment", work / f"{damage}.ini")
-    dialogs = wait_for_windows(f"^{DIALOG_TITLE}", 1)
+    process, dialogs = launch_and_wait(copy / "review-sentiment", work / f"{damage}.ini", f"^{DIALOG_TITLE}")
     screenshot(shots / f"{damage}-model.png")
+    exited = process.poll()
     process.kill()
     _, err = finish(process)
-    problems = [] if dialogs else [f"no '{DIALOG_TITLE}' dialog appeared"]
+    problems = [] if dialogs else [f"no '{DIALOG_TITLE}' dialog appeared" + (
+        f" (the app had exited with status {exited}: {err.strip()[-300:]})" if exited is not None else "")]
     if "Traceback" in err:
         problems.append(f"a traceback on stderr: {err.strip()[-300:]}")
     shutil.rmtree(copy)
@@ -132,7 +152,7 @@ def check_bad_model(app: Path, work: Path, shots: Path, damage: str) -> list[str
 def check_twice(app: Path, work: Path, shots: Path) -> list[str]:
     settings = work / "shared.ini"
     first, second = launch(app / "review-sentiment", settings), launch(app / "review-sentiment", settings)
-    windows = wait_for_windows(f"^{TITLE}$", 2)
+    windows = wait_for_windows(f"^{TITLE}$", 2, 30.0, first, second)
     screenshot(shots / "twice.png")
     for window in windows:
         press_quit(window)
