@@ -187,10 +187,6 @@ PROBE = r"""
 import ctypes, sys
 icu = ctypes.CDLL(sys.argv[1] + "/" + sys.argv[2])
 version = sys.argv[3]
-def call(name, *args):
-    return getattr(icu, f"{name}_{version}")(*args)
-status = ctypes.c_int(0)
-call("ucol_open", b"en_US", ctypes.byref(status))
 collator = getattr(icu, f"ucol_open_{version}")
 collator.restype = ctypes.c_void_p
 status = ctypes.c_int(0)
