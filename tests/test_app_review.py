@@ -273,8 +273,36 @@ def _wrong_word_index(path: Path) -> None:
     onnx.save(model, str(path))
 
 
-@pytest.mark.parametrize("spoil", [_corrupt, _truncated, _wrong_word_index], ids=["corrupt", "truncated", "word-index"])
-def test_a_bad_model_is_refused_with_a_dialog_and_the_previous_one_stays(qtbot, open_window, tmp_path, clear_reviews, spoil):
+def _data_outside(location: str):
+    """A copy of the shipped model whose embedding lives in an external file at `location`."""
+
+    def spoil(path: Path) -> None:
+        import onnx
+
+        model = onnx.load(str(resolve_model_file(default_models_dir())))
+        biggest = max(model.graph.initializer, key=lambda t: len(t.raw_data))
+        outside = path.parent.parent / "weights.bin"
+        outside.write_bytes(biggest.raw_data)
+        biggest.ClearField("raw_data")
+        biggest.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", location.format(outside=outside)), ("offset", "0"),
+                           ("length", str(outside.stat().st_size))):
+            entry = biggest.external_data.add()
+            entry.key, entry.value = key, value
+        onnx.save(model, str(path))
+
+    return spoil
+
+
+@pytest.mark.parametrize("spoil, reason", [
+    (_corrupt, "not a readable ONNX model"),
+    (_truncated, "not a readable ONNX model"),
+    (_wrong_word_index, "its word index does not match"),
+    (_data_outside("../weights.bin"), "refers to data outside its folder"),
+    (_data_outside("{outside}"), "refers to data outside its folder"),
+], ids=["corrupt", "truncated", "word-index", "data-in-parent-folder", "data-at-absolute-path"])
+def test_a_bad_model_is_refused_with_a_dialog_and_the_previous_one_stays(
+        qtbot, open_window, tmp_path, clear_reviews, spoil, reason):
     window = open_window()
     before = window.bundle
     bad = tmp_path / "bad" / "model.onnx"
@@ -283,6 +311,7 @@ def test_a_bad_model_is_refused_with_a_dialog_and_the_previous_one_stays(qtbot, 
     with qtbot.waitSignal(window.model_failed, timeout=TIMEOUT) as failed:
         window.open_model(bad)
     assert failed.args[0].path == bad
+    assert failed.args[0].reason.startswith(reason)
     assert window.bundle is before
     shown = warnings_shown(window)
     assert len(shown) == 1 and str(bad) in shown[0] and failed.args[0].reason in shown[0]

@@ -128,38 +128,13 @@ def _session(model_file: Path) -> ort.InferenceSession:
         return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises its own exception types for bad files
         reason = str(error).splitlines()[0][:300]
+        if "External data path" in reason:
+            # onnxruntime itself refuses tensors stored outside the model's folder (or at an
+            # absolute path), so a model from elsewhere cannot make the app read arbitrary files.
+            raise BundleError(model_file, f"refers to data outside its folder ({reason})",
+                              "Only open models whose files are all inside one bundle folder") from error
         raise BundleError(model_file, f"not a readable ONNX model ({reason})",
                           "The file may be truncated or corrupt; retrain or pick another bundle") from error
-
-
-def _check_external_data(model_file: Path) -> None:
-    """Refuse ONNX files whose tensors live in files outside the bundle's folder.
-
-    onnxruntime would follow such references; a model from elsewhere must not make the app
-    read arbitrary files. Checked with a cheap byte scan: ONNX names external data with the
-    `location` key of an external_data entry, which only appears in such models.
-    """
-    data = model_file.read_bytes()
-    if b"\x12\x08location" not in data and b"location" not in data:
-        return
-    try:
-        import onnx  # optional: only present where the trainer is installed
-    except ImportError:
-        onnx = None
-    if onnx is None:
-        return
-    try:
-        proto = onnx.load(str(model_file), load_external_data=False)
-    except Exception:
-        return  # onnxruntime will give the reason
-    folder = model_file.parent.resolve()
-    for tensor in proto.graph.initializer:
-        for entry in tensor.external_data:
-            if entry.key == "location":
-                target = (folder / entry.value).resolve()
-                if folder not in target.parents:
-                    raise BundleError(model_file, f"refers to data outside its folder ({entry.value})",
-                                      "Only open models whose files are all inside one bundle folder")
 
 
 def _metadata(model_file: Path, session: ort.InferenceSession) -> dict[str, str]:
@@ -213,7 +188,6 @@ def load_bundle(path: Path | str) -> ModelBundle:
     model_file = resolve_model_file(path)
     if model_file.is_dir() or model_file.suffix.lower() != ".onnx":
         raise BundleError(model_file, "is not an .onnx model file")
-    _check_external_data(model_file)
     session = _session(model_file)
     meta = _metadata(model_file, session)
     try:
