@@ -223,12 +223,11 @@ class ReviewReader:
         try:
             if item.is_stdin:
                 stream = self._stdin or sys.stdin.buffer
-                yield from self._read(item.source, stream)
+                yield from self._read(item.source, stream, reading.MAX_REVIEW_BYTES)
                 return
-            reading.check_regular_file(Path(item.source))
-            with open(item.source, "rb") as stream:
+            with reading.open_regular_file(item.source) as stream:
                 self._current = stream
-                yield from self._read(item.source, stream)
+                yield from self._read(item.source, stream, os.fstat(stream.fileno()).st_size)
         except OSError as error:
             yield Review(item.source, None, error=f"{item.source} {describe_os_error(error)}")
         except ReadError as error:
@@ -236,9 +235,10 @@ class ReviewReader:
         finally:
             self._current = None
 
-    def _read(self, source: str, stream: BinaryIO) -> Iterator[Review]:
+    def _read(self, source: str, stream: BinaryIO, size: int) -> Iterator[Review]:
         if self.mode is InputMode.FILE:
-            data = stream.read(reading.MAX_REVIEW_BYTES + 1)
+            # Ask for what the file holds (plus one byte to see it grew), not a 10 MB buffer each time.
+            data = stream.read(min(size, reading.MAX_REVIEW_BYTES) + 1)
             if len(data) > reading.MAX_REVIEW_BYTES:
                 raise ReadError("is too large to be one review; classify it one review per line instead")
             decoded = reading.decode_bytes(data)

@@ -78,6 +78,24 @@ def check_regular_file(path: Path) -> os.stat_result:
     return info
 
 
+def open_regular_file(path: str | Path) -> BinaryIO:
+    """Open a file for reading, refusing pipes, devices and sockets without blocking on them.
+
+    Raises OSError or ReadError.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if not stat.S_ISREG(mode):
+            raise ReadError("is not a regular file (a pipe, device or socket); only text files can be classified")
+        return open(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def looks_binary(sample: bytes) -> bool:
     """NUL bytes, or many control characters, mean this is not text in a byte-oriented encoding."""
     if not sample:
