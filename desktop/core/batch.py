@@ -35,6 +35,7 @@ STDIN = "-"
 DEFAULT_EXTENSIONS = (".txt",)
 BATCH_SIZE = 1024
 BATCH_CHARS = 8_000_000  # a batch of very long reviews is cut short so memory stays bounded
+BATCH_IDS = 1024 * 256  # model input ids per batch: 1024 rows of the tutorial's 256
 
 
 class InputMode(enum.Enum):
@@ -400,7 +401,7 @@ def classify_reviews(
     runs the model and hands results on: encoding is pure Python, so this is what puts a second
     core to work. Stops before the next batch once `cancelled` is set; what was yielded stays valid.
     """
-    batches = _batches(reviews, batch_size)
+    batches = _batches(reviews, _rows_per_batch(bundle.settings, batch_size))
     encoded = _encode_in_workers(bundle, batches, workers) if workers > 0 else _encode_here(bundle, batches)
     try:
         for batch, ids in encoded:
@@ -409,6 +410,12 @@ def classify_reviews(
             yield _results(bundle, batch, ids, band)
     finally:
         encoded.close()  # stops the workers, if any
+
+
+def _rows_per_batch(settings, wanted: int) -> int:
+    """Fewer rows per batch for models with wide rows, so the model's working memory stays bounded."""
+    width = getattr(settings, "row_width", settings.max_length)
+    return max(1, min(wanted, BATCH_IDS // width))
 
 
 def _texts(batch: list[Review]) -> list[str]:
