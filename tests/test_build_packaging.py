@@ -213,7 +213,8 @@ def test_icu_still_collates_english_with_the_trimmed_data(tmp_path):
     shutil.copy(trimmed, tmp_path / data.name)
     assert trimmed.stat().st_size < data.stat().st_size / 5
     kept = {item.name for item in trim_icu.read_package(trimmed)[2]}
-    assert "icudt73l/coll/ucadata.icu" in kept and "icudt73l/coll/sv.res" not in kept
+    package = next(iter(kept)).split("/")[0]  # icudt73l for ICU 73
+    assert f"{package}/coll/ucadata.icu" in kept and f"{package}/coll/sv.res" not in kept
 
     probe = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path), f"libicui18n.so.{data.suffix[1:]}",
                             data.suffix[1:]], capture_output=True, text=True)
