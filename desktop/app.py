@@ -33,8 +33,19 @@ def display_problem(environ: dict | None = None, platform: str | None = None) ->
     usable = any(can_open(name) for name in requested) if requested else has_x or has_wayland
     if usable:
         return None
+    command = "review-sentiment" if getattr(sys, "frozen", False) else "python -m desktop"
     return ("cannot open a window: no display (DISPLAY and WAYLAND_DISPLAY are not set); run it on a "
-            "desktop, or use `python -m desktop classify FILE` without a window")
+            f"desktop, or use `{command} classify FILE` without a window")
+
+
+def window_icon_file() -> Path | None:
+    """The app icon: inside a frozen app (build.spec puts it in icons/) or in the source tree."""
+    if getattr(sys, "frozen", False):
+        base = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "icons"
+    else:
+        base = Path(__file__).resolve().parents[1] / "packaging" / "icons"
+    candidate = base / f"{DESKTOP_FILE}-256.png"
+    return candidate if candidate.is_file() else None
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -62,6 +73,11 @@ def create_application():
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
     app.setDesktopFileName(DESKTOP_FILE)
+    icon = window_icon_file()
+    if icon is not None:
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     # Light or dark: Qt takes the palette from the platform theme and follows its changes; the
     # widgets re-colour themselves on PaletteChange. Nothing here forces either scheme.
     return app

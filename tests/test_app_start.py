@@ -119,3 +119,10 @@ def test_help_exits_cleanly(tmp_path):
     result = subprocess.run([sys.executable, "-m", "desktop", "--help"], cwd=ROOT, env=_environment(tmp_path),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--model" in result.stdout
+
+
+def test_the_app_has_its_icon_even_when_started_outside_a_launcher(qapp):
+    from desktop.app import create_application, window_icon_file
+
+    assert window_icon_file() is not None
+    assert not create_application().windowIcon().isNull()

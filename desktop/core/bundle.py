@@ -41,6 +41,13 @@ def default_models_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "models"
 
 
+def how_to_get_a_model() -> str:
+    """What a person can do when no model loads: a built app cannot retrain, a source checkout can."""
+    if getattr(sys, "frozen", False):
+        return "Reinstall the app, or open a bundle with File > Open model"
+    return "Retrain one with `uv run python -m trainer`, or open a bundle with File > Open model"
+
+
 def resolve_model_file(path: Path | str) -> Path:
     """A .onnx file, a bundle folder, or a models folder whose CURRENT names the bundle in use."""
     path = Path(path)
@@ -56,7 +63,7 @@ def resolve_model_file(path: Path | str) -> Path:
         raise BundleError(
             path,
             "no model found",
-            "Retrain one with `uv run python -m trainer`, or open a bundle with File > Open model",
+            how_to_get_a_model(),
         )
     return path
 

@@ -4,6 +4,8 @@ panel and the status bar. Loads models off the UI thread and refuses bad ones wi
 
 from __future__ import annotations
 
+import sys
+
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -28,6 +30,8 @@ from desktop.ui.workers import Worker, WorkerPool
 
 APP_TITLE = "Review Sentiment"
 NO_MODEL_HELP = (
+    "Reinstall the app, or open a bundle with File → Open model… (Ctrl+O)."
+    if getattr(sys, "frozen", False) else
     "Retrain one with `uv run python -m trainer` (it writes a bundle into models/), "
     "or open a bundle with File → Open model… (Ctrl+O)."
 )
