@@ -14,6 +14,7 @@ from desktop.core.batch import InputMode, ReviewReader, classify_reviews, find_i
 
 # Small batches keep Cancel quick and the table filling smoothly; large enough to stay fast.
 BATCH_SIZE = 256
+REPORT_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,24 @@ class BatchJob(QRunnable):
             reader = ReviewReader(files, request.mode, request.field)
             total = reader.work_total
             reviews = 0
+            pending: list = []
+            last_report = 0.0
             for results in classify_reviews(self.bundle, reader, request.band, BATCH_SIZE, self._cancel):
                 reviews += len(results)
-                progress = BatchProgress(reviews, reader.work_done, total, progress.counts_files,
-                                         time.perf_counter() - started)
-                self.signals.progressed.emit(results, progress)
+                pending += results
+                now = time.perf_counter()
+                # Report at most every REPORT_SECONDS: the table and bar update a few times a
+                # second however small the batches, so the window stays free to react.
+                if now - last_report >= REPORT_SECONDS or self._cancel.is_set():
+                    progress = BatchProgress(reviews, reader.work_done, total, progress.counts_files, now - started)
+                    self.signals.progressed.emit(pending, progress)
+                    pending, last_report = [], now
                 if self._cancel.is_set():
                     break
+            if pending:
+                progress = BatchProgress(reviews, reader.work_done, total, progress.counts_files,
+                                         time.perf_counter() - started)
+                self.signals.progressed.emit(pending, progress)
         except Exception as error:  # reported to the user; the results so far stay in the table
             self.signals.failed.emit(f"The batch stopped: {type(error).__name__}: {error}")
             return
