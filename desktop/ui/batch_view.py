@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, Qt, Signal
+from PySide6.QtCore import QThreadPool, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -376,6 +376,9 @@ class BatchView(QWidget):
         self.model.append(results)
         self.progress_bar.setValue(int(progress.fraction * 1000))
         self.progress_label.setText(_progress_text(progress))
+        job = self._job
+        if job is not None:
+            QTimer.singleShot(0, job.results_shown)  # after the repaint this append asked for
 
     def _finished(self, progress: BatchProgress) -> None:
         self._last_job, self._job = self._job, None  # kept until its thread has surely returned

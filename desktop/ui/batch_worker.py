@@ -4,6 +4,7 @@ through queued signals. Cancel sets an event that the core checks between batche
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from desktop.core.batch import InputMode, ReviewReader, classify_reviews, find_i
 # Small batches keep Cancel quick and the table filling smoothly; large enough to stay fast.
 BATCH_SIZE = 256
 REPORT_SECONDS = 0.2
+GIL_SWITCH_SECONDS = 0.0002
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,42 @@ class BatchJob(QRunnable):
         self.request = request
         self.signals = BatchSignals()
         self._cancel = threading.Event()
+        self._shown = threading.Event()
 
     def cancel(self) -> None:
         self._cancel.set()
+        self._shown.set()
+
+    def results_shown(self) -> None:
+        """The window has shown the last results: the job may go on (see `_report`)."""
+        self._shown.set()
+
+    def _report(self, results: list, progress: BatchProgress) -> None:
+        """Hand results to the window and pause until it has shown them (at most a second).
+
+        Classifying is pure Python and would hold the GIL; every model call the table makes
+        while showing rows would then wait its turn. Pausing here lets the window do its short
+        work at once, a few times a second.
+        """
+        self._shown.clear()
+        self.signals.progressed.emit(results, progress)
+        self._shown.wait(1.0)
 
     @property
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
 
     def run(self) -> None:
+        # While this thread classifies (pure Python, holding the GIL), hand the GIL over more often
+        # than every 5 ms, so each of the table's many small calls into Python waits less.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
+        try:
+            self._run()
+        finally:
+            sys.setswitchinterval(switch_interval)
+
+    def _run(self) -> None:
         started = time.perf_counter()
         request = self.request
         progress = BatchProgress(0, 0, 0, request.mode is InputMode.FILE, 0.0)
@@ -95,14 +124,14 @@ class BatchJob(QRunnable):
                 # second however small the batches, so the window stays free to react.
                 if now - last_report >= REPORT_SECONDS or self._cancel.is_set():
                     progress = BatchProgress(reviews, reader.work_done, total, progress.counts_files, now - started)
-                    self.signals.progressed.emit(pending, progress)
-                    pending, last_report = [], now
+                    self._report(pending, progress)
+                    pending, last_report = [], time.perf_counter()
                 if self._cancel.is_set():
                     break
             if pending:
                 progress = BatchProgress(reviews, reader.work_done, total, progress.counts_files,
                                          time.perf_counter() - started)
-                self.signals.progressed.emit(pending, progress)
+                self._report(pending, progress)
         except Exception as error:  # reported to the user; the results so far stay in the table
             self.signals.failed.emit(f"The batch stopped: {type(error).__name__}: {error}")
             return
