@@ -315,8 +315,27 @@ def pad_truncate(word_ids: Sequence[int], settings: EncodingSettings) -> tuple[n
 
 def _pair_ids(firsts: Iterable[int], seconds: Iterable[int], index: WordIndex, settings: EncodingSettings) -> list[int]:
     """The id of each pair (first, second), <PAD> where the index (within vocab_size) lacks it."""
-    pairs, limit = index._pairs, settings.vocab_size
-    return [i if (i := pairs.get((a, b), PAD_ID)) < limit else PAD_ID for a, b in zip(firsts, seconds)]
+    firsts, seconds = np.asarray(firsts, dtype=np.int64), np.asarray(seconds, dtype=np.int64)
+    count = min(len(firsts), len(seconds))
+    keys, values = _pair_table(index, settings.vocab_size)
+    if not count or not len(keys):
+        return [PAD_ID] * count
+    # One vectorised search instead of a tuple and a dict look-up per pair.
+    wanted = firsts[:count] * _PAIR_KEY_BASE + seconds[:count]
+    found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[found] == wanted, values[found], PAD_ID).tolist()
+
+
+_PAIR_KEY_BASE = 1 << 31  # ids are int32: first * base + second is a unique int64 key
+
+
+def _pair_table(index: WordIndex, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The index's pairs as sorted int64 keys and their ids (pairs with ids from `limit` on left out)."""
+    tables = index.__dict__.setdefault("_pair_tables", {})
+    if limit not in tables:
+        kept = sorted((a * _PAIR_KEY_BASE + b, i) for (a, b), i in index._pairs.items() if i < limit)
+        tables[limit] = (np.array([k for k, _ in kept], dtype=np.int64), np.array([i for _, i in kept], dtype=np.int64))
+    return tables[limit]
 
 
 def model_row(word_ids: Sequence[int], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, int]:
@@ -339,9 +358,12 @@ def model_row(word_ids: Sequence[int], index: WordIndex, settings: EncodingSetti
 def _lookup(word_list: Iterable[str], index: WordIndex, settings: EncodingSettings) -> list[int]:
     ids = index._ids
     limit = settings.vocab_size
-    if len(index) <= limit:  # every id fits (as in any bundle): no need to check each one
-        return list(map(ids.get, word_list, repeat(UNK_ID)))
-    return [i if (i := ids.get(w, UNK_ID)) < limit else UNK_ID for w in word_list]
+    if len(index) > limit:  # some ids do not fit: look words up among those that do
+        tables = index.__dict__.setdefault("_ids_below", {})
+        if limit not in tables:
+            tables[limit] = {w: i for w, i in ids.items() if i < limit}
+        ids = tables[limit]
+    return list(map(ids.get, word_list, repeat(UNK_ID)))
 
 
 def encode(text: str, index: WordIndex, settings: EncodingSettings) -> EncodedText:
@@ -355,7 +377,7 @@ def encode(text: str, index: WordIndex, settings: EncodingSettings) -> EncodedTe
 def encode_rows(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> list[np.ndarray]:
     """Each text's row, unpadded under ``dynamic_length``: what a trainer batches as it likes."""
     room = settings.max_length - 1
-    return [model_row(_lookup(words(text)[:room], index, settings), index, settings)[0] for text in texts]
+    return [model_row(_lookup(words(text, room), index, settings), index, settings)[0] for text in texts]
 
 
 def pad_rows(rows: Sequence[np.ndarray], width: int | None = None) -> np.ndarray:

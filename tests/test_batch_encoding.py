@@ -54,3 +54,24 @@ def test_words_with_a_limit_are_the_first_words(imdb_split):
         every = words(text)
         for limit in (0, 1, 3, 255):
             assert words(text, limit) == every[:limit]
+
+
+def test_pair_rows_match_a_dict_lookup_per_pair(imdb_split):
+    """The vectorised pair look-up (ngrams=2) gives each pair's id from the index, <PAD> otherwise,
+    also when the index holds ids beyond vocab_size."""
+    from review_encoding import PAD_ID, START_ID, EncodingSettings, build_word_index
+
+    texts = imdb_split.train.texts[:3000]
+    settings = EncodingSettings(vocab_size=6000, max_length=120, ngrams=2, dynamic_length=True)
+    index = build_word_index(texts, settings)
+    assert index._pairs  # real pairs to find
+    narrower = EncodingSettings(vocab_size=3000, max_length=120, ngrams=2, dynamic_length=True)
+    sample = imdb_split.test.texts[:300]
+    for used in (settings, narrower):
+        rows = encode_batch(sample, index, used)
+        for row, text in zip(rows, sample):
+            word_ids = [index.id_of(w) for w in words(text)[: used.max_length - 1]]
+            word_ids = [i if i < used.vocab_size else 2 for i in word_ids]
+            pairs = [index._pairs.get((a, b), PAD_ID) for a, b in zip(word_ids, word_ids[1:])]
+            expected = [START_ID, *word_ids, *[p if p < used.vocab_size else PAD_ID for p in pairs]]
+            assert row[: len(expected)].tolist() == expected and not row[len(expected):].any()
