@@ -249,3 +249,14 @@ def test_emitting_a_signal_does_not_drain_the_reference_count_of_true():
     for number in range(200):
         emitter.happened.emit(number)
     assert sys.getrefcount(True) >= before - 10
+
+
+def test_results_keep_the_input_order_until_a_column_is_sorted(qtbot, view, tmp_path, reviews):
+    later, earlier = tmp_path / "b.txt", tmp_path / "a.txt"
+    later.write_text(reviews[0])
+    earlier.write_text(reviews[1])
+    view.add_paths([later, earlier])
+    run_to_end(qtbot, view)
+    assert [Path(r.source).name for r in view.model.results] == ["b.txt", "a.txt"]
+    view.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert shown(view, 0) == [str(earlier), str(later)]

@@ -68,7 +68,6 @@ class BatchResultsModel(QAbstractTableModel):
     def clear(self) -> None:
         self.beginResetModel()
         self._rows = []
-        self._sorted_by = None
         self.endResetModel()
         self.counts = self._empty_counts()
         self.counts_changed.emit(dict(self.counts))
@@ -138,6 +137,9 @@ class BatchResultsModel(QAbstractTableModel):
         return f"ok — {result.warning}" if result.warning else "ok"
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        if column < 0:  # "unsorted": keep the order the results came in
+            self._sorted_by = None
+            return
         key = self._sort_key(column)
         self.layoutAboutToBeChanged.emit()
         self._rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
