@@ -441,9 +441,9 @@ def _encode_in_worker(texts: list[str]) -> np.ndarray:
 
 def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
     """Encode batches in worker processes, keeping a few in flight and the input order."""
-    methods = multiprocessing.get_all_start_methods()
-    # fork: a worker starts at once with the word index already in memory; it never runs the model.
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    # fork (Linux): a worker starts at once with the word index already in memory; it never runs
+    # the model or touches Qt. Elsewhere spawn, which starts a fresh interpreter per worker.
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=(bundle.word_index, bundle.settings))
     in_flight: collections.deque = collections.deque()
