@@ -101,7 +101,10 @@ def test_filters_by_label_errors_and_text(qtbot, view, tmp_path, reviews):
     view.label_filter.setCurrentIndex(view.label_filter.findData("positive"))
     assert view.proxy.rowCount() == positives and set(shown(view, LABEL)) <= {"positive"}
     view.label_filter.setCurrentIndex(view.label_filter.findData(FAILED))
-    assert shown(view, STATUS) == [next(r.error for r in view.model.results if not r.ok)]
+    failed = next(r for r in view.model.results if not r.ok)
+    assert shown(view, STATUS) == ["is empty; there is no review in it to classify"]
+    assert view.proxy.index(0, STATUS).data(Qt.ItemDataRole.ToolTipRole) == failed.error == \
+        f"{tmp_path / 'empty.txt'} is empty; there is no review in it to classify"
     view.label_filter.setCurrentIndex(0)
     word = reviews[3].split()[5]
     qtbot.keyClicks(view.text_filter, word.upper())

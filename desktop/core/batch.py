@@ -321,7 +321,7 @@ def _csv_reviews(source: str, stream: BinaryIO, column: str) -> Iterator[Review]
             if not row:
                 continue
             if len(row) != width:
-                yield _line_error(source, start, f"the row has {len(row)} fields but the header has {width}; "
+                yield _line_error(source, start, f"the row has {_fields(len(row))} but the header has {width}; "
                                   "check for a missing or unquoted comma")
             elif not row[position].strip():
                 yield _line_error(source, start, f"the {column!r} cell is empty")
@@ -332,6 +332,10 @@ def _csv_reviews(source: str, stream: BinaryIO, column: str) -> Iterator[Review]
     except UnicodeDecodeError as error:
         yield _line_error(source, start, f"is not valid {encoding.name} ({error.reason}); the rest of the "
                           "file was skipped. Save the file as UTF-8 and try again")
+
+
+def _fields(count: int) -> str:
+    return f"{count} field" if count == 1 else f"{count} fields"
 
 
 def _column_position(header: list[str], column: str) -> int:

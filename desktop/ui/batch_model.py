@@ -6,7 +6,7 @@ filters it by label, by errors and by text. Sorting is done on the Python list i
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 
 from desktop.core.batch import ReviewResult
 from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN, confidence
@@ -34,6 +34,8 @@ class BatchResultsModel(QAbstractTableModel):
         self._rows: list[ReviewResult] = []
         self._band = DEFAULT_UNCERTAIN_BAND
         self._colours: dict[str, QColor] = {}
+        self._italic = QFont()
+        self._italic.setItalic(True)
         self._sorted_by: tuple[int, Qt.SortOrder] | None = None
         self.counts = self._empty_counts()
 
@@ -115,6 +117,8 @@ class BatchResultsModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column == LABEL:
             return self._colours.get(self.label(result))
+        if role == Qt.ItemDataRole.FontRole and column in (LABEL, STATUS) and not result.ok:
+            return self._italic
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (LINE, CONFIDENCE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == RESULT_ROLE:
@@ -133,7 +137,8 @@ class BatchResultsModel(QAbstractTableModel):
         if column == CONFIDENCE:
             return "" if result.probability is None else f"{confidence(result.probability):.1%}"
         if result.error:
-            return result.error
+            # The source has its own column: say only what is wrong with it.
+            return result.error.removeprefix(result.source).lstrip(", ") or result.error
         return f"ok — {result.warning}" if result.warning else "ok"
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:

@@ -312,8 +312,7 @@ class BatchView(QWidget):
         self.table.setItemDelegateForColumn(SOURCE, MiddleElideDelegate(self.table))
         self.table.doubleClicked.connect(self._open_row)
         self.table.setToolTip("Double-click a row to open the review with its highlights")
-        self.model.set_colours({label: theme.label_colour(self, label) for label in (POSITIVE, NEGATIVE, UNCERTAIN)}
-                               | {FAILED: theme.label_colour(self, NEGATIVE)})
+        self.model.set_colours({label: theme.label_colour(self, label) for label in (POSITIVE, NEGATIVE, UNCERTAIN)})
         return self.table
 
     def _build_footer(self) -> QHBoxLayout:
@@ -438,11 +437,18 @@ def _duration(seconds: float) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:,.1f} {unit}"
+    return f"{count} bytes"
+
+
 def _progress_text(progress: BatchProgress, finished: bool = False) -> str:
     if progress.counts_files:
         done = f"{progress.work_done:,} / {progress.work_total:,} files"
     else:
-        done = f"{progress.work_done / 1e6:,.1f} / {progress.work_total / 1e6:,.1f} MB"
+        done = f"{progress.fraction:.0%} of {_size(progress.work_total)}"
     text = f"{progress.reviews:,} reviews · {done} · {progress.rate:,.0f} reviews/s"
     if finished:
         return text + f" · {_duration(progress.seconds)}"
