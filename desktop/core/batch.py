@@ -29,7 +29,7 @@ import numpy as np
 from desktop.core import reading
 from desktop.core.reading import ReadError, describe_os_error
 from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
-from review_encoding import FIRST_WORD_ID, encode_batch
+from review_encoding import FIRST_WORD_ID, PAD_ID, encode_batch
 
 STDIN = "-"
 DEFAULT_EXTENSIONS = (".txt",)
@@ -417,9 +417,37 @@ def classify_reviews(
 
 
 def _rows_per_batch(settings, wanted: int) -> int:
-    """Fewer rows per batch for models with wide rows, so the model's working memory stays bounded."""
+    """Fewer rows per batch for models with wide fixed rows, so the model's working memory stays
+    bounded. Rows of dynamic length are run in chunks of similar length instead (`_probabilities`)."""
+    if getattr(settings, "dynamic_length", False):
+        return wanted
     width = getattr(settings, "row_width", settings.max_length)
     return max(1, min(wanted, BATCH_IDS // width))
+
+
+def _probabilities(bundle, ids: np.ndarray) -> np.ndarray:
+    """The model's calibrated probability for each row.
+
+    Rows of dynamic length are run shortest first, in chunks of at most BATCH_IDS ids, each cut
+    to its longest row: a batch with one long review is not run at that review's width
+    throughout. Such models ignore <PAD>, so a row's probability does not depend on its company
+    (tested against the single-review view).
+    """
+    if not getattr(bundle.settings, "dynamic_length", False) or len(ids) < 2:
+        return bundle.probabilities(ids)
+    filled = ids != PAD_ID
+    lengths = ids.shape[1] - np.argmax(filled[:, ::-1], axis=1)  # up to the last id that is not <PAD>
+    order = np.argsort(lengths, kind="stable")
+    result = np.empty(len(ids), dtype=np.float64)
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and (end + 1 - start) * lengths[order[end]] <= BATCH_IDS:
+            end += 1
+        chunk = order[start:end]
+        result[chunk] = bundle.probabilities(ids[chunk, : lengths[chunk[-1]]])
+        start = end
+    return result
 
 
 def _texts(batch: list[Review]) -> list[str]:
@@ -465,7 +493,7 @@ def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
 
 
 def _results(bundle, batch: list[Review], ids: np.ndarray, band: float) -> list[ReviewResult]:
-    probabilities = bundle.probabilities(ids).tolist() if len(ids) else []
+    probabilities = _probabilities(bundle, ids).tolist() if len(ids) else []
     # The single-review view's rule: a text with no word the model knows is always uncertain.
     knows_a_word = (ids >= FIRST_WORD_ID).any(axis=1).tolist() if len(ids) else []
     verdicts = iter(zip(probabilities, knows_a_word))
