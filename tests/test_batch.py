@@ -9,7 +9,6 @@ import json
 import os
 import threading
 
-import numpy as np
 import pytest
 
 from desktop.core.batch import (
