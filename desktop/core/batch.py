@@ -419,9 +419,9 @@ def classify_reviews(
 def _rows_per_batch(settings, wanted: int) -> int:
     """Fewer rows per batch for models with wide fixed rows, so the model's working memory stays
     bounded. Rows of dynamic length are run in chunks of similar length instead (`_probabilities`)."""
-    if getattr(settings, "dynamic_length", False):
-        return wanted
     width = getattr(settings, "row_width", settings.max_length)
+    if getattr(settings, "dynamic_length", False):  # most rows are far shorter than the widest
+        return max(1, min(wanted, 4 * BATCH_IDS // width))
     return max(1, min(wanted, BATCH_IDS // width))
 
 
