@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import selectors
 import shutil
 import statistics
@@ -27,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _shared import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_APP = ROOT / "dist" / "review-sentiment" / "review-sentiment"
@@ -93,16 +94,6 @@ def one_start(app: Path, display: str, watcher: subprocess.Popen, cold: bool) ->
             process.wait(timeout=10)
             while read_events(watcher, timeout=0.3):
                 pass  # the unmap and destroy events of the window just closed
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), "0")
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} cores, {cpu}, {int(memory) / 1024 ** 2:.0f} GB RAM, {platform.platform()}; "
-            f"load average {load} (other work on the machine slows starts)")
 
 
 def main(argv: list[str] | None = None) -> int:

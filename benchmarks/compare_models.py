@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
-import platform
 import subprocess
 import sys
 import time
@@ -33,6 +31,8 @@ from desktop.core.bundle import load_bundle  # noqa: E402
 from review_encoding import encode_batch, words  # noqa: E402
 from trainer import data as sources  # noqa: E402
 from trainer.metrics import classification_metrics  # noqa: E402
+
+from _shared import machine  # noqa: E402
 
 LONG = 256
 BATCH = 1024
@@ -111,18 +111,6 @@ def baseline_row(split, snippets) -> dict:
         "snippet_n": len(snippets), "size_mb": len(pickle.dumps((vectoriser, model))) / 1e6,
         "compute_us": compute / len(test_texts) * 1e6, "whole_us": whole / len(test_texts) * 1e6,
     }
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def table(rows: list[dict]) -> str:

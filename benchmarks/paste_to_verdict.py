@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -27,23 +26,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _shared import keras_twin, machine  # noqa: E402
 from desktop.core.bundle import default_models_dir, load_bundle  # noqa: E402
 from desktop.core.classify import classify_text  # noqa: E402
 from review_encoding import encode, tokenise  # noqa: E402
 
 TARGET_WORDS = 250
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or cpu
-    return f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def review_of_250_words() -> tuple[str, int]:
@@ -64,31 +52,6 @@ def median_ms(fn, runs: int, warmup: int = 20) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
-
-
-def keras_twin(bundle):
-    """The bundle's network as a Keras model with the ONNX file's weights (seed architecture only)."""
-    import onnx
-    from onnx import numpy_helper
-
-    from trainer.architectures import RECIPES, build_model
-
-    if bundle.architecture not in RECIPES:
-        raise SystemExit(f"no Keras recipe for architecture {bundle.architecture!r}; cannot compare")
-    # Recipes that derive fixed weights from training data (bigram-nb's naive-Bayes ratios) get
-    # none here: every weight is then overwritten with the ONNX file's.
-    model = build_model(RECIPES[bundle.architecture], bundle.settings, [], np.zeros(0, dtype=np.int8))
-    weights = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(bundle.path)).graph.initializer}
-
-    def find(layer: str, shape: tuple) -> np.ndarray:
-        (match,) = [w for name, w in weights.items() if f"/{layer}" in name and w.shape == shape]
-        return match
-
-    for layer in model.layers:
-        wanted = [tuple(w.shape) for w in layer.get_weights()]
-        if wanted:
-            layer.set_weights([find(layer.name, shape) for shape in wanted])
-    return model
 
 
 def main() -> int:

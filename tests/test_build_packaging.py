@@ -3,7 +3,6 @@ install script writes correctly, and an ICU data library that ICU itself still a
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import struct

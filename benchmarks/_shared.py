@@ -1,0 +1,51 @@
+"""What the benchmark scripts share: one line describing the machine, and a bundle's network
+rebuilt in Keras with the bundle's own ONNX weights (for "the tutorial's way" beside the app's)."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+
+def machine() -> str:
+    """Cores, CPU model, memory, OS, Python and the load average right now."""
+    def first(path: str, prefix: str, default: str) -> str:
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError:
+            return default
+        return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(prefix)), default)
+
+    cpu = first("/proc/cpuinfo", "model name", platform.processor() or platform.machine())
+    memory_kb = first("/proc/meminfo", "MemTotal", "0 kB").split()[0]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return (f"{os.cpu_count()} cores ({cpu}), {int(memory_kb) / 1024 ** 2:.0f} GB RAM, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}, load average {load}")
+
+
+def keras_twin(bundle):
+    """The bundle's network as a Keras model holding the ONNX file's weights."""
+    import onnx
+    from onnx import numpy_helper
+
+    from trainer.architectures import RECIPES, build_model
+
+    if bundle.architecture not in RECIPES:
+        raise SystemExit(f"no Keras recipe for architecture {bundle.architecture!r}; cannot compare")
+    # Recipes that derive fixed weights from training data (bigram-nb's naive-Bayes ratios) get
+    # none here: every weight is then overwritten with the ONNX file's.
+    model = build_model(RECIPES[bundle.architecture], bundle.settings, [], np.zeros(0, dtype=np.int8))
+    weights = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(bundle.path)).graph.initializer}
+
+    def find(layer: str, shape: tuple) -> np.ndarray:
+        (match,) = [w for name, w in weights.items() if f"/{layer}" in name and w.shape == shape]
+        return match
+
+    for layer in model.layers:
+        wanted = [tuple(w.shape) for w in layer.get_weights()]
+        if wanted:
+            layer.set_weights([find(layer.name, shape) for shape in wanted])
+    return model
