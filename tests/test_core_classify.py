@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from desktop.core.classify import classify_text, classify_texts
-from desktop.core.explain import _calibrated_logit, _rows_for, encode_review
+from desktop.core.explain import _rows_for, encode_review
 from desktop.core.verdict import NEGATIVE, POSITIVE, UNCERTAIN
 from review_encoding import encode, model_row, tokenise
 
@@ -152,10 +152,12 @@ def test_word_spans_point_into_text_in_any_script(shipped_bundle):
     assert by_text["excellent"].contribution > 0 > by_text["awful"].contribution
 
 
-def test_contributions_survive_clear_cut_probabilities():
+def test_contributions_survive_clear_cut_probabilities(shipped_bundle):
     # A very sure network outputs float32 probabilities like 1e-9: still distinct log-odds.
+    import dataclasses
+
     raw = np.array([1e-9, 1e-10, 1e-30, 0.5, 1 - 2**-23, 1.0], dtype=np.float32).astype(np.float64)
-    logits = _calibrated_logit(raw, 1.5)
+    logits = dataclasses.replace(shipped_bundle, temperature=1.5).calibrated_logits(raw)
     assert np.all(np.isfinite(logits))
     assert logits[0] - logits[1] == pytest.approx(np.log(10) / 1.5, rel=1e-3)
     assert logits[2] < logits[1] < logits[0] < logits[3] == 0 < logits[4] < logits[5]

@@ -68,6 +68,13 @@ def resolve_model_file(path: Path | str) -> Path:
     return path
 
 
+# Networks output float32 probabilities: near 0 they keep their precision down to ~1e-38, near 1
+# they stop at 1 - 2**-24. Clipping any tighter would flatten every word's contribution to zero in
+# the most clear-cut reviews, exactly where a person expects strong highlights.
+_LOWEST = float(np.finfo(np.float32).tiny)
+_HIGHEST = 1.0 - 2.0**-24
+
+
 @dataclass
 class ModelBundle:
     """A loaded, checked model: ready to classify."""
@@ -100,12 +107,16 @@ class ModelBundle:
         (output,) = self.session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids})
         return output.reshape(-1).astype(np.float64)
 
+    def calibrated_logits(self, raw: np.ndarray) -> np.ndarray:
+        """Log-odds of positive after the bundle's temperature: what explanations compare."""
+        p = np.clip(np.asarray(raw, dtype=np.float64), _LOWEST, _HIGHEST)
+        return (np.log(p) - np.log1p(-p)) / self.temperature
+
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Apply the bundle's temperature: the probability that is shown and written."""
         if self.temperature == 1.0:
             return raw
-        p = np.clip(raw, 1e-7, 1 - 1e-7)
-        return 1.0 / (1.0 + np.exp(-(np.log(p) - np.log1p(-p)) / self.temperature))
+        return 1.0 / (1.0 + np.exp(-self.calibrated_logits(raw)))
 
     def probabilities(self, ids: np.ndarray) -> np.ndarray:
         return self.calibrate(self.raw_probabilities(ids))

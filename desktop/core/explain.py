@@ -54,7 +54,7 @@ def read_reviews(bundle, texts: Sequence[str], *, explain: bool = True) -> list[
         offset += len(r)
         contributions = None
         if explain:
-            logits = _calibrated_logit(probabilities, bundle.temperature)
+            logits = bundle.calibrated_logits(probabilities)
             contributions = logits[0] - logits[1:]
         readings.append(Reading(e, float(probabilities[0]), contributions))
     return readings
@@ -117,18 +117,6 @@ def _run_in_chunks(bundle, rows: list[np.ndarray]) -> np.ndarray:
 
 def _stacked(blocks: list[np.ndarray]) -> np.ndarray:
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
-
-
-# The network outputs float32 probabilities: near 0 they keep their precision down to ~1e-38,
-# near 1 they stop at 1 - 2**-24. Clipping any tighter would flatten every word's contribution to
-# zero in the most clear-cut reviews, exactly where a person expects strong highlights.
-_LOWEST = float(np.finfo(np.float32).tiny)
-_HIGHEST = 1.0 - 2.0**-24
-
-
-def _calibrated_logit(raw: np.ndarray, temperature: float) -> np.ndarray:
-    p = np.clip(raw, _LOWEST, _HIGHEST)
-    return (np.log(p) - np.log1p(-p)) / temperature
 
 
 __all__ = ["Reading", "encode_review", "explanation_size", "read_reviews"]
