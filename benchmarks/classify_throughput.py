@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/review-bench"))
     parser.add_argument("--jobs", type=int, nargs="+", default=[0, 1, 2], help="--jobs values to compare")
     parser.add_argument("--no-keras", action="store_true")
+    parser.add_argument("--only", metavar="NAME", default="", help="run only the cases whose name starts so, e.g. 'per-line 50'")
     args = parser.parse_args()
     print(machine())
     # Bytecode caches, as an installed app has them (this sandbox sets PYTHONDONTWRITEBYTECODE).
@@ -165,6 +166,8 @@ def main() -> None:
     inputs = prepare(args.workdir)
     results = []
     for name, source in inputs.items():
+        if not name.startswith(args.only):
+            continue
         if source.is_dir():
             run_case(name, source, args.model, 0, args.workdir)  # warm the page cache
         for jobs in args.jobs:
