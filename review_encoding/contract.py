@@ -385,14 +385,17 @@ def model_row(word_ids: Sequence[int], index: WordIndex, settings: EncodingSetti
 
 
 def _lookup(word_list: Iterable[str], index: WordIndex, settings: EncodingSettings) -> list[int]:
-    ids = index._ids
-    limit = settings.vocab_size
-    if len(index) > limit:  # some ids do not fit: look words up among those that do
-        tables = index.__dict__.setdefault("_ids_below", {})
-        if limit not in tables:
-            tables[limit] = {w: i for w, i in ids.items() if i < limit}
-        ids = tables[limit]
-    return list(map(ids.get, word_list, repeat(UNK_ID)))
+    return list(map(_ids_below(index, settings.vocab_size).get, word_list, repeat(UNK_ID)))
+
+
+def _ids_below(index: WordIndex, limit: int) -> dict[str, int]:
+    """word -> id for the index's entries whose ids fit in a vocabulary of `limit`."""
+    if len(index) <= limit:
+        return index._ids
+    tables = index.__dict__.setdefault("_ids_below", {})
+    if limit not in tables:  # some ids do not fit: look words up among those that do
+        tables[limit] = {w: i for w, i in index._ids.items() if i < limit}
+    return tables[limit]
 
 
 def encode(text: str, index: WordIndex, settings: EncodingSettings) -> EncodedText:
@@ -423,7 +426,7 @@ def encode_batch(texts: Sequence[str], index: WordIndex, settings: EncodingSetti
     ``dynamic_length`` as wide as the longest row of this batch. The fast path."""
     room = settings.max_length - 1
     if settings.ngrams != 1 or settings.dynamic_length:
-        return _rows_of_batch([_lookup(words(text, room), index, settings) for text in texts], index, settings)
+        return _rows_of_batch([words(text, room) for text in texts], index, settings)
     batch = np.zeros((len(texts), settings.max_length), dtype=np.int32)
     batch[:, 0] = START_ID
     for row, text in enumerate(texts):
@@ -432,14 +435,16 @@ def encode_batch(texts: Sequence[str], index: WordIndex, settings: EncodingSetti
     return batch
 
 
-def _rows_of_batch(word_ids: Sequence[list[int]], index: WordIndex, settings: EncodingSettings) -> np.ndarray:
-    """`model_row` of each text's word ids (at most ``max_length - 1`` of them), padded to one
-    array; the word pairs of the whole batch are looked up in one search, not one per text."""
-    counts = np.fromiter(map(len, word_ids), dtype=np.int64, count=len(word_ids))
-    flat = np.fromiter(chain.from_iterable(word_ids), dtype=np.int64, count=int(counts.sum()))
+def _rows_of_batch(text_words: Sequence[list[str]], index: WordIndex, settings: EncodingSettings) -> np.ndarray:
+    """`model_row` of each text's words (at most ``max_length - 1`` of them), padded to one array;
+    the words, then the word pairs, of the whole batch are looked up at once, not text by text."""
+    counts = np.fromiter(map(len, text_words), dtype=np.int64, count=len(text_words))
+    ids = _ids_below(index, settings.vocab_size)
+    flat = np.fromiter(map(ids.get, chain.from_iterable(text_words), repeat(UNK_ID)),
+                       dtype=np.int64, count=int(counts.sum()))
     pairs = np.maximum(counts - 1, 0) if settings.ngrams == 2 else np.zeros_like(counts)
     width = int((1 + counts + pairs).max(initial=1)) if settings.dynamic_length else settings.row_width
-    batch = np.zeros((len(word_ids), width), dtype=np.int32)
+    batch = np.zeros((len(text_words), width), dtype=np.int32)
     batch[:, 0] = START_ID
     rows = np.repeat(np.arange(len(counts)), counts)  # the row of each word of `flat`
     place = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)  # its place in its text
