@@ -408,55 +408,61 @@ def classify_reviews(
     batches = _batches(reviews, _rows_per_batch(bundle.settings, batch_size))
     encoded = _encode_in_workers(bundle, batches, workers) if workers > 0 else _encode_here(bundle, batches)
     try:
-        for batch, ids in encoded:
+        for batch, model_batches in encoded:
             if cancelled is not None and cancelled.is_set():
                 return
-            yield _results(bundle, batch, ids, band)
+            yield _results(bundle, batch, model_batches, band)
     finally:
         encoded.close()  # stops the workers, if any
 
 
 def _rows_per_batch(settings, wanted: int) -> int:
     """Fewer rows per batch for models with wide fixed rows, so the model's working memory stays
-    bounded. Rows of dynamic length are run in chunks of similar length instead (`_probabilities`)."""
+    bounded. Rows of dynamic length are run in chunks of similar length instead (`_model_batches`)."""
     width = getattr(settings, "row_width", settings.max_length)
     if getattr(settings, "dynamic_length", False):  # most rows are far shorter than the widest
         return max(1, min(wanted, 4 * BATCH_IDS // width))
     return max(1, min(wanted, BATCH_IDS // width))
 
 
-def _probabilities(bundle, ids: np.ndarray) -> np.ndarray:
-    """The model's calibrated probability for each row.
+ModelBatches = list[tuple[np.ndarray, np.ndarray]]
+"""A batch's rows as the model runs them: (which of the batch's texts, their rows of ids) pairs."""
+
+
+def _model_batches(texts: list[str], word_index, settings) -> ModelBatches:
+    """Encode the texts and cut their rows into the batches the model will run.
 
     Rows of dynamic length are run shortest first, in chunks of at most BATCH_IDS ids, each cut
     to its longest row: a batch with one long review is not run at that review's width
     throughout. Such models ignore <PAD>, so a row's probability does not depend on its company
-    (tested against the single-review view).
+    (tested against the single-review view). Cut where the texts are encoded, so only the ids the
+    model reads travel from a worker process, not a batch padded to its longest review.
     """
-    if not getattr(bundle.settings, "dynamic_length", False) or len(ids) < 2:
-        return bundle.probabilities(ids)
+    ids = encode_batch(texts, word_index, settings)
+    if not getattr(settings, "dynamic_length", False) or len(ids) < 2:
+        return [(np.arange(len(ids)), ids)] if len(ids) else []
     filled = ids != PAD_ID
     lengths = ids.shape[1] - np.argmax(filled[:, ::-1], axis=1)  # up to the last id that is not <PAD>
     order = np.argsort(lengths, kind="stable")
-    result = np.empty(len(ids), dtype=np.float64)
+    chunks = []
     start = 0
     while start < len(order):
         end = start + 1
         while end < len(order) and (end + 1 - start) * lengths[order[end]] <= BATCH_IDS:
             end += 1
         chunk = order[start:end]
-        result[chunk] = bundle.probabilities(ids[chunk, : lengths[chunk[-1]]])
+        chunks.append((chunk, ids[chunk, : lengths[chunk[-1]]]))
         start = end
-    return result
+    return chunks
 
 
 def _texts(batch: list[Review]) -> list[str]:
     return [r.text for r in batch if not r.error]
 
 
-def _encode_here(bundle, batches: Iterator[list[Review]]) -> Iterator[tuple[list[Review], np.ndarray]]:
+def _encode_here(bundle, batches: Iterator[list[Review]]) -> Iterator[tuple[list[Review], ModelBatches]]:
     for batch in batches:
-        yield batch, encode_batch(_texts(batch), bundle.word_index, bundle.settings)
+        yield batch, _model_batches(_texts(batch), bundle.word_index, bundle.settings)
 
 
 _worker_encoding: tuple = ()
@@ -467,8 +473,8 @@ def _start_worker(word_index, settings) -> None:
     _worker_encoding = (word_index, settings)
 
 
-def _encode_in_worker(texts: list[str]) -> np.ndarray:
-    return encode_batch(texts, *_worker_encoding)
+def _encode_in_worker(texts: list[str]) -> ModelBatches:
+    return _model_batches(texts, *_worker_encoding)
 
 
 def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
@@ -492,11 +498,14 @@ def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _results(bundle, batch: list[Review], ids: np.ndarray, band: float) -> list[ReviewResult]:
-    probabilities = _probabilities(bundle, ids).tolist() if len(ids) else []
-    # The single-review view's rule: a text with no word the model knows is always uncertain.
-    knows_a_word = (ids >= FIRST_WORD_ID).any(axis=1).tolist() if len(ids) else []
-    verdicts = iter(zip(probabilities, knows_a_word))
+def _results(bundle, batch: list[Review], model_batches: ModelBatches, band: float) -> list[ReviewResult]:
+    count = sum(len(rows) for rows, _ in model_batches)
+    probabilities, knows_a_word = np.empty(count, dtype=np.float64), np.empty(count, dtype=bool)
+    for rows, ids in model_batches:
+        probabilities[rows] = bundle.probabilities(ids)
+        # The single-review view's rule: a text with no word the model knows is always uncertain.
+        knows_a_word[rows] = (ids >= FIRST_WORD_ID).any(axis=1)
+    verdicts = iter(zip(probabilities.tolist(), knows_a_word.tolist()))
     results = []
     for review in batch:
         if review.error:
