@@ -81,24 +81,15 @@ def test_jsonl(tmp_path, imdb_split):
     assert reviews.labels.tolist() == [1, 0, 1, 0] and reviews.texts[0] == pos[0]
 
 
-def test_csv_without_the_named_column_names_it(tmp_path):
-    path = tmp_path / "r.csv"
-    path.write_text("body,label\nnice,1\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"r\.csv: no column named 'text'.*--text-column"):
-        load_table(path, "text", "label")
-
-
-def test_unknown_label_names_the_line(tmp_path):
-    path = tmp_path / "r.csv"
-    path.write_text('text,label\n"good film",1\n"multi\nline",0\n"meh",maybe\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"r\.csv, line 5: unknown label 'maybe'"):
-        load_table(path, "text", "label")
-
-
-def test_jsonl_line_that_is_not_json_names_the_line(tmp_path):
-    path = tmp_path / "r.jsonl"
-    path.write_text('{"text": "good", "label": 1}\n{oops\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"r\.jsonl, line 2: not valid JSON"):
+@pytest.mark.parametrize("name, content, message", [
+    ("r.csv", "body,label\nnice,1\n", r"r\.csv: no column named 'text'.*--text-column"),
+    ("r.csv", 'text,label\n"good film",1\n"multi\nline",0\n"meh",maybe\n', r"r\.csv, line 5: unknown label 'maybe'"),
+    ("r.jsonl", '{"text": "good", "label": 1}\n{oops\n', r"r\.jsonl, line 2: not valid JSON"),
+], ids=["missing-column", "unknown-label", "jsonl-not-json"])
+def test_bad_tables_name_the_file_and_line(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
         load_table(path, "text", "label")
 
 
