@@ -121,7 +121,6 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True))
     model, history, val_probabilities, x_test = _fit(recipe, settings, split, word_index, epochs, batch_size,
                                                      options.seed, callbacks)
-    card_model = model
     temperature = metrics.fit_temperature(split.validation.labels, val_probabilities)
 
     created = datetime.now(timezone.utc).replace(microsecond=0)
@@ -130,7 +129,7 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     destination = options.output or models_dir
 
     with install.staging_folder(destination) as staged:
-        export_onnx(card_model, staged / fmt.MODEL_FILE, settings=settings, word_index=word_index,
+        export_onnx(model, staged / fmt.MODEL_FILE, settings=settings, word_index=word_index,
                     temperature=temperature, name=bundle_name, architecture=recipe.name,
                     created=created.isoformat())
         parity = check_parity(model, staged / fmt.MODEL_FILE, x_test)

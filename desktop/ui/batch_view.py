@@ -379,8 +379,12 @@ class BatchView(QWidget):
         if job is not None:
             QTimer.singleShot(0, job.results_shown)  # after the repaint this append asked for
 
+    def _end_job(self) -> None:
+        """Forget the running job, but keep a reference until its thread has surely returned."""
+        self._last_job, self._job = self._job, None
+
     def _finished(self, progress: BatchProgress) -> None:
-        self._last_job, self._job = self._job, None  # kept until its thread has surely returned
+        self._end_job()
         self.progress_bar.setValue(1000)
         self.progress_label.setText(f"Done: {_progress_text(progress, finished=True)}")
         self.model.resort()
@@ -388,14 +392,14 @@ class BatchView(QWidget):
         self.run_finished.emit(progress)
 
     def _cancelled(self, progress: BatchProgress) -> None:
-        self._last_job, self._job = self._job, None  # kept until its thread has surely returned
+        self._end_job()
         self.progress_label.setText(f"Cancelled; kept {progress.reviews:,} results")
         self.model.resort()
         self._update_buttons()
         self.run_cancelled.emit(progress)
 
     def _failed(self, message: str) -> None:
-        self._last_job, self._job = self._job, None  # kept until its thread has surely returned
+        self._end_job()
         self.progress_label.setText(message)
         self._update_buttons()
         show_problem(self, "Batch stopped", message + "\n\nThe results so far are kept.")
