@@ -31,8 +31,8 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop.core.batch import InputMode
-    from desktop.core.bundle import default_models_dir, load_bundle
+    from review_sentiment._batch import InputMode
+    from review_sentiment._bundle import default_models_dir, load_bundle
     from desktop.ui.batch_model import CONFIDENCE
     from desktop.ui.batch_view import BatchView
     from trainer.data import load_movie_reviews

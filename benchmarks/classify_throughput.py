@@ -110,8 +110,8 @@ def keras_ratio(model_path: str | None, workdir: Path) -> dict:
     import onnx
     from onnx import numpy_helper
 
-    from desktop.core.bundle import default_models_dir, load_bundle
-    from review_encoding import encode_batch
+    from review_sentiment._bundle import default_models_dir, load_bundle
+    from review_sentiment.encoding import encode_batch
     from trainer.architectures import RECIPES, build_model
 
     bundle = load_bundle(model_path or default_models_dir())
@@ -160,7 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     print(machine())
     # Bytecode caches, as an installed app has them (this sandbox sets PYTHONDONTWRITEBYTECODE).
-    packages = [ROOT / "desktop", ROOT / "review_encoding"] + [Path(m.__file__).parent for m in _runtime_packages()]
+    packages = [ROOT / "desktop", ROOT / "review_sentiment"] + [Path(m.__file__).parent for m in _runtime_packages()]
     subprocess.run([sys.executable, "-m", "compileall", "-q", *map(str, packages)], capture_output=True)
     print(f"load average before: {os.getloadavg()}")
     inputs = prepare(args.workdir)

@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from desktop.core.bundle import load_bundle  # noqa: E402
-from review_encoding import encode_batch, words  # noqa: E402
+from review_sentiment._bundle import load_bundle  # noqa: E402
+from review_sentiment.encoding import encode_batch, words  # noqa: E402
 from trainer import data as sources  # noqa: E402
 from trainer.metrics import classification_metrics  # noqa: E402
 

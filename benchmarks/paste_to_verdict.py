@@ -1,6 +1,6 @@
 """Paste-to-verdict time for one 250-word real IMDB review: the app's path beside the tutorial's.
 
-The app's path is `desktop.core.classify.classify_text`: encode with the shared contract, run the
+The app's path is `review_sentiment._classify.classify_text`: encode with the shared contract, run the
 ONNX model, and weigh every word read by leaving it out (one batched onnxruntime call), then build
 the verdict. The tutorial's way is Keras `model.predict` on the same encoded review: the same
 network is rebuilt with `trainer.architectures.build_model` and given the bundle's ONNX weights
@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _shared import keras_twin, machine  # noqa: E402
-from desktop.core.bundle import default_models_dir, load_bundle  # noqa: E402
-from desktop.core.classify import classify_text  # noqa: E402
-from review_encoding import encode, tokenise  # noqa: E402
+from review_sentiment._bundle import default_models_dir, load_bundle  # noqa: E402
+from review_sentiment._classify import classify_text  # noqa: E402
+from review_sentiment.encoding import encode, tokenise  # noqa: E402
 
 TARGET_WORDS = 250
 

@@ -9,11 +9,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["classify"]:
-        from desktop.classify_cli import main as classify_main
+        from review_sentiment._cli import main as classify_main
 
         return classify_main(argv[1:])
     if "--self-test" in argv:
-        from desktop.self_test import main as self_test_main
+        from review_sentiment._self_test import main as self_test_main
 
         return self_test_main([a for a in argv if a != "--self-test"])
     from desktop.app import main as app_main

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 def pick_review() -> str:
     """A clearly positive test review of 120-200 words whose reasons show both colours."""
-    from desktop.core.bundle import default_models_dir, load_bundle
-    from desktop.core.classify import classify_text
+    from review_sentiment._bundle import default_models_dir, load_bundle
+    from review_sentiment._classify import classify_text
     from trainer.data import load_movie_reviews, split
 
     test = split(load_movie_reviews(), "imdb").test

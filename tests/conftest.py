@@ -24,6 +24,6 @@ def imdb_split():
 @pytest.fixture(scope="session")
 def shipped_bundle():
     """The bundle in models/, loaded through the app's own loader."""
-    from desktop.core.bundle import default_models_dir, load_bundle
+    from review_sentiment._bundle import default_models_dir, load_bundle
 
     return load_bundle(default_models_dir())

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from desktop.core.batch import InputMode, ReviewResult
-from desktop.core.classify import classify_text
+from review_sentiment._batch import InputMode, ReviewResult
+from review_sentiment._classify import classify_text
 from tests.test_batch import same_probability
 from desktop.ui import batch_view
 from desktop.ui.batch_model import CONFIDENCE, FAILED, LABEL, SNIPPET, STATUS, BatchFilterProxy, BatchResultsModel

@@ -6,7 +6,7 @@ import html
 import re
 from dataclasses import replace
 
-from desktop.core.classify import classify_text
+from review_sentiment._classify import classify_text
 from desktop.ui.highlight import CUT_PREVIEW_CHARS, HighlightColours, model_view_html, review_html
 
 COLOURS = HighlightColours(base="#ffffff", text="#000000", dim="#888888", positive="#1f6fd1", negative="#d45500")

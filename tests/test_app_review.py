@@ -12,12 +12,12 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from desktop.core.bundle import default_models_dir, resolve_model_file
+from review_sentiment._bundle import default_models_dir, resolve_model_file
 from desktop.ui import settings as keys
 from desktop.ui.main_window import MainWindow
 from desktop.ui.review_view import EMPTY_TITLE
-from review_encoding import tokenise
-from review_encoding import bundle_format as fmt
+from review_sentiment.encoding import tokenise
+from review_sentiment import bundle_format as fmt
 
 TIMEOUT = 20_000  # ms: generous for a loaded 2-core machine; the waits end as soon as the signal comes
 

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from desktop.core.batch import (
+from review_sentiment._batch import (
     InputMode,
     ReviewReader,
     classify_reviews,
@@ -20,9 +20,9 @@ from desktop.core.batch import (
     jsonl_fields,
     parse_extensions,
 )
-from desktop.core.classify import classify_text
-from desktop.core.verdict import UNCERTAIN, label_for
-from review_encoding import encode_batch
+from review_sentiment._classify import classify_text
+from review_sentiment._verdict import UNCERTAIN, label_for
+from review_sentiment.encoding import encode_batch
 
 
 @pytest.fixture(scope="module")

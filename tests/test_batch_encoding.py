@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from review_encoding import encode, encode_batch, tokenise, words
+from review_sentiment.encoding import encode, encode_batch, tokenise, words
 
 
 def slow_words(text: str) -> list[str]:
@@ -59,7 +59,7 @@ def test_words_with_a_limit_are_the_first_words(imdb_split):
 def test_pair_rows_match_a_dict_lookup_per_pair(imdb_split):
     """The vectorised pair look-up (ngrams=2) gives each pair's id from the index, <PAD> otherwise,
     also when the index holds ids beyond vocab_size."""
-    from review_encoding import PAD_ID, START_ID, EncodingSettings, build_word_index
+    from review_sentiment.encoding import PAD_ID, START_ID, EncodingSettings, build_word_index
 
     texts = imdb_split.train.texts[:3000]
     settings = EncodingSettings(vocab_size=6000, max_length=120, ngrams=2, dynamic_length=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from review_encoding import bundle_format as fmt
-from review_encoding import words
+from review_sentiment import bundle_format as fmt
+from review_sentiment.encoding import words
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_BUNDLE = ROOT / "models" / "seed-20261126-145230"
@@ -62,8 +62,8 @@ def test_calibration_is_applied_identically_in_the_app_core_and_on_the_command_l
         shipped_bundle, imdb_split, evaluated, tmp_path):
     """The app's verdict, `python -m desktop classify` and `python -m trainer evaluate` all show
     sigmoid(logit(raw) / T) with the bundle's temperature, computed here from onnxruntime directly."""
-    from desktop.core.classify import classify_texts
-    from review_encoding import encode
+    from review_sentiment._classify import classify_texts
+    from review_sentiment.encoding import encode
     from trainer.metrics import classification_metrics
 
     texts = imdb_split.test.texts[:40]
@@ -107,8 +107,8 @@ def _long_positive_and_negative_ending(bundle, split):
 
 
 def test_a_long_reviews_verdict_depends_on_its_last_part(shipped_bundle, imdb_split):
-    from desktop.core.bundle import load_bundle
-    from desktop.core.classify import classify_text
+    from review_sentiment._bundle import load_bundle
+    from review_sentiment._classify import classify_text
 
     start, negative_end, positive_end = _long_positive_and_negative_ending(shipped_bundle, imdb_split)
     assert len(words(start)) > 300  # both endings begin after the tutorial's 256-word window
@@ -124,7 +124,7 @@ def test_a_long_reviews_verdict_depends_on_its_last_part(shipped_bundle, imdb_sp
 
 def test_every_word_of_a_long_review_is_explained(shipped_bundle, imdb_split):
     text = max(imdb_split.test.texts[:500], key=lambda t: len(words(t)))
-    from desktop.core.classify import classify_text
+    from review_sentiment._classify import classify_text
 
     verdict = classify_text(shipped_bundle, text)
     assert len(verdict.words) == len(words(text)) > 900

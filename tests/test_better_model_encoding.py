@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from review_encoding import (
+from review_sentiment.encoding import (
     PAD_ID,
     START_ID,
     EncodingSettings,
@@ -163,7 +163,7 @@ def test_tutorial_rows_are_built_as_before(imdb_split):
 
 def test_the_seed_bundle_scores_real_reviews_exactly_as_before_the_change(imdb_split):
     """Probabilities written by the code before word pairs existed, for 400 test reviews."""
-    from desktop.core.bundle import load_bundle
+    from review_sentiment._bundle import load_bundle
 
     before = json.loads(SEED_BEFORE.read_text(encoding="utf-8"))
     bundle = load_bundle(ROOT / "models" / before["bundle"])

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from desktop.__main__ import main as desktop_main
-from desktop.core.bundle import default_models_dir, resolve_model_file
-from desktop.self_test import SamplesError, read_samples, run
+from review_sentiment._bundle import default_models_dir, resolve_model_file
+from review_sentiment._self_test import SamplesError, read_samples, run
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_a_flipped_label_fails(bundle_copy):
 
 def test_uncalibrated_probabilities_would_fail(bundle_copy, shipped_bundle):
     """The check is tight enough to notice a build that forgot the calibration temperature."""
-    from review_encoding import encode_batch
+    from review_sentiment.encoding import encode_batch
 
     def use_raw(records):
         ids = encode_batch([r["text"] for r in records], shipped_bundle.word_index, shipped_bundle.settings)

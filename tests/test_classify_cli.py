@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from desktop.__main__ import main as desktop_main
-from desktop.classify_cli import main
-from desktop.core.classify import classify_text
+from review_sentiment._cli import main
+from review_sentiment._classify import classify_text
 from tests.test_batch import same_probability
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,10 +7,10 @@ import random
 import numpy as np
 import pytest
 
-from desktop.core.classify import classify_text, classify_texts
-from desktop.core.explain import _rows_for, encode_review
-from desktop.core.verdict import NEGATIVE, POSITIVE, UNCERTAIN
-from review_encoding import encode, model_row, tokenise
+from review_sentiment._classify import classify_text, classify_texts
+from review_sentiment._explain import _rows_for, encode_review
+from review_sentiment._verdict import NEGATIVE, POSITIVE, UNCERTAIN
+from review_sentiment.encoding import encode, model_row, tokenise
 
 
 @pytest.fixture(scope="module")

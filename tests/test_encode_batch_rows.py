@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from review_encoding import (
+from review_sentiment.encoding import (
     PAD_ID,
     START_ID,
     UNK_ID,

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from review_encoding import (
+from review_sentiment.encoding import (
     PAD_ID,
     START_ID,
     UNK,

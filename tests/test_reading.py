@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from desktop.core import reading
-from desktop.core.reading import ReadError, open_lines, read_text_file
+from review_sentiment import _reading as reading
+from review_sentiment._reading import ReadError, open_lines, read_text_file
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from review_encoding import bundle_format as fmt
+from review_sentiment import bundle_format as fmt
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -146,7 +146,7 @@ def test_keras_datasets_path_reads_the_offline_cache(tmp_path, imdb_split):
     """The tutorial's data: integer sequences + keras's word index, placed in a temporary Keras cache."""
     texts = imdb_split.train.texts[:40]
     labels = imdb_split.train.labels[:40].tolist()
-    from review_encoding import words as contract_words
+    from review_sentiment.encoding import words as contract_words
 
     vocabulary: dict[str, int] = {}
     sequences = [[vocabulary.setdefault(w, len(vocabulary) + 1) for w in contract_words(t)] for t in texts]

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from review_encoding import PAD_ID, EncodingSettings
-from review_encoding import bundle_format as fmt
+from review_sentiment.encoding import PAD_ID, EncodingSettings
+from review_sentiment import bundle_format as fmt
 
 DEFAULT_ARCH = "bigram-nb"
 LOGIT_BOUND = 12.0  # bigram-nb's log-odds stay within +-12: probabilities from 6e-6 to 1 - 6e-6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from review_encoding import pad_rows
+from review_sentiment.encoding import pad_rows
 
 
 class PaddedBatches(keras.utils.PyDataset):

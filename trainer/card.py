@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def write_card(folder: Path, card: dict) -> None:
-    from review_encoding import bundle_format as fmt
+    from review_sentiment import bundle_format as fmt
 
     (folder / fmt.CARD_JSON).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / fmt.CARD_MARKDOWN).write_text(card_markdown(card), encoding="utf-8")

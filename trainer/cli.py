@@ -115,7 +115,7 @@ def train_main(argv: list[str]) -> int:
 def evaluate_main(argv: list[str]) -> int:
     import numpy as np
 
-    from desktop.core.bundle import BundleError, load_bundle
+    from review_sentiment._bundle import BundleError, load_bundle
     from trainer import data as sources
     from trainer.data import DataError
     from trainer.metrics import classification_metrics
@@ -154,7 +154,7 @@ def evaluate_main(argv: list[str]) -> int:
 def _longer_than(reviews, word_count: int):
     import numpy as np
 
-    from review_encoding import words
+    from review_sentiment.encoding import words
     from trainer.data import DataError
 
     if word_count < 0:

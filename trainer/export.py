@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from review_encoding import EncodingSettings, WordIndex
-from review_encoding import bundle_format as fmt
+from review_sentiment.encoding import EncodingSettings, WordIndex
+from review_sentiment import bundle_format as fmt
 
 PARITY_TOLERANCE = 1e-5
 

@@ -15,7 +15,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from review_encoding import bundle_format as fmt
+from review_sentiment import bundle_format as fmt
 
 
 class OutputError(Exception):

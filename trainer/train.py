@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from review_encoding import EncodingSettings, build_word_index, encode_batch, encode_rows, pad_rows, words
-from review_encoding import bundle_format as fmt
+from review_sentiment.encoding import EncodingSettings, build_word_index, encode_batch, encode_rows, pad_rows, words
+from review_sentiment import bundle_format as fmt
 from trainer import card as card_writer
 from trainer import data as data_sources
 from trainer import install, metrics
@@ -136,7 +136,7 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
         print(f"ONNX matches Keras on {len(split.test):,} test reviews: max |difference| {parity:.2e} "
               f"(allowed {PARITY_TOLERANCE:.0e})", flush=True)
 
-        from desktop.core.bundle import load_bundle  # the app's own loader: what the app will run
+        from review_sentiment._bundle import load_bundle  # the app's own loader: what the app will run
 
         bundle = load_bundle(staged / fmt.MODEL_FILE)
         # Scored exactly as `python -m trainer evaluate` and the app score a text.

@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
-from desktop.core.batch import ReviewResult
-from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN, confidence
+from review_sentiment._batch import ReviewResult
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN, confidence
 
 COLUMNS = ("Source", "Line", "Review", "Label", "Confidence", "Status")
 SOURCE, LINE, SNIPPET, LABEL, CONFIDENCE, STATUS = range(len(COLUMNS))

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.batch import InputMode, csv_columns, jsonl_fields, parse_extensions
-from desktop.core.batch_export import ResultWriter, format_for_path
-from desktop.core.reading import ReadError
-from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN
+from review_sentiment._batch import InputMode, csv_columns, jsonl_fields, parse_extensions
+from review_sentiment._export import ResultWriter, format_for_path
+from review_sentiment._reading import ReadError
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN
 from desktop.ui import theme
 from desktop.ui.batch_model import CONFIDENCE, FAILED, LABEL, LINE, SNIPPET, SOURCE, BatchFilterProxy, BatchResultsModel
 from desktop.ui.batch_worker import BatchJob, BatchProgress, BatchRequest

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from desktop.core.batch import InputMode, ReviewReader, classify_reviews, find_input_files
+from review_sentiment._batch import InputMode, ReviewReader, classify_reviews, find_input_files
 
 # Small batches keep Cancel quick and the table filling smoothly; large enough to stay fast.
 BATCH_SIZE = 256

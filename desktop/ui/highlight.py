@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from review_encoding import START, UNK
+from review_sentiment.encoding import START, UNK
 
-from desktop.core.classify import SeenWord, Verdict
+from review_sentiment._classify import SeenWord, Verdict
 
 # Below this share of the strongest push a word is left uncoloured: it barely mattered.
 _FAINTEST = 0.12

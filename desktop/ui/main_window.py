@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.bundle import BundleError, default_models_dir, load_bundle
-from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
+from review_sentiment._bundle import BundleError, default_models_dir, load_bundle
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 from desktop.ui import settings as keys
 from desktop.ui.batch_view import BatchView
 from desktop.ui.model_panel import ModelPanel

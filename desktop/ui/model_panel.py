@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from review_encoding import bundle_format as fmt
+from review_sentiment import bundle_format as fmt
 
 
 def card_rows(bundle) -> list[tuple[str, str]]:

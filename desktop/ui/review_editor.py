@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from desktop.core.reading import ReadError, TextFile, describe_os_error, read_text_file
+from review_sentiment._reading import ReadError, TextFile, describe_os_error, read_text_file
 
 
 class ReviewFileError(Exception):

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.classify import Verdict, classify_text
-from desktop.core.explain import explanation_size
+from review_sentiment._classify import Verdict, classify_text
+from review_sentiment._explain import explanation_size
 from desktop.ui import theme
 from desktop.ui.highlight import mix, model_view_html, review_html
 from desktop.ui.review_editor import ReviewEditor, ReviewFileError, read_review_file

@@ -6,8 +6,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
-from desktop.core.classify import Verdict
-from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND, POSITIVE, confidence
+from review_sentiment._classify import Verdict
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND, POSITIVE, confidence
 from desktop.ui import theme
 
 

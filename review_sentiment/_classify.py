@@ -1,6 +1,6 @@
 """Classify review texts into verdicts: label, how sure, what the model read, which words decided.
 
-Qt-free and TensorFlow-free. The label comes from `desktop.core.verdict.label_for`, the one rule
+Qt-free and TensorFlow-free. The label comes from `review_sentiment._verdict.label_for`, the one rule
 the app and the command line share; a text with no word the model knows is always "uncertain".
 """
 
@@ -12,10 +12,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from review_encoding import UNK_ID, decode
+from review_sentiment.encoding import UNK_ID, decode
 
-from desktop.core.explain import Reading, read_reviews
-from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
+from review_sentiment._explain import Reading, read_reviews
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
 
 
 class SeenWord(NamedTuple):

@@ -1,6 +1,6 @@
 """Load a model bundle and refuse it, with a reason a person can act on, when it is not valid.
 
-Qt-free and TensorFlow-free: used by the app, by `python -m desktop classify`, and by
+Qt-free and TensorFlow-free: used by the app, by the `classify` command, and by
 `python -m trainer evaluate` (so evaluation scores exactly what the app runs).
 """
 
@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from review_encoding import (
+from review_sentiment.encoding import (
     FIRST_WORD_ID,
     EncodingSettings,
     WordIndex,
     encode_batch,
 )
-from review_encoding import bundle_format as fmt
+from review_sentiment import bundle_format as fmt
 
 
 class BundleError(Exception):
@@ -38,7 +38,7 @@ def default_models_dir() -> Path:
     """The `models/` folder shipped beside the code, or inside a frozen (PyInstaller) app."""
     if getattr(sys, "frozen", False):
         return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "models"
-    return Path(__file__).resolve().parents[2] / "models"
+    return Path(__file__).resolve().parents[1] / "models"
 
 
 def how_to_get_a_model() -> str:

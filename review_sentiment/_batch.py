@@ -1,7 +1,7 @@
 """Classify many reviews: find the input files, read reviews from them lazily in one of four
 modes (one per file, per line, a CSV column, a JSONL field), and classify them in batches.
 
-Shared by the app's batch panel and `python -m desktop classify`, so both give the same
+Shared by the app's batch panel and the `classify` command, so both give the same
 probability for the same text as the single-review view (the same `ModelBundle.probabilities`
 on the same `encode_batch` rows). Every bad input becomes one failed record naming the file
 and line; the batch goes on. Qt-free.
@@ -26,10 +26,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from desktop.core import reading
-from desktop.core.reading import ReadError, describe_os_error
-from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
-from review_encoding import FIRST_WORD_ID, PAD_ID, encode_batch
+from review_sentiment import _reading as reading
+from review_sentiment._reading import ReadError, describe_os_error
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
+from review_sentiment.encoding import FIRST_WORD_ID, PAD_ID, encode_batch
 
 STDIN = "-"
 DEFAULT_EXTENSIONS = (".txt",)

@@ -1,4 +1,5 @@
-"""`python -m desktop classify`: classify review files headlessly, with the app's own core.
+"""The headless `classify` command (`review-sentiment classify`, `python -m review_sentiment classify`;
+`python -m desktop classify` is the same command): classify review files with the app's own core.
 
 Exit status: 0 when every review was classified, 1 when some inputs failed (the others are
 still written), 2 for usage errors (bad options, an unusable model, an output that exists).
@@ -12,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from desktop.core.batch import (
+from review_sentiment._batch import (
     DEFAULT_EXTENSIONS,
     InputMode,
     ReviewReader,
@@ -20,9 +21,9 @@ from desktop.core.batch import (
     find_input_files,
     parse_extensions,
 )
-from desktop.core.bundle import BundleError, default_models_dir, load_bundle
-from desktop.core.batch_export import OutputExistsError, ResultWriter, format_for_path
-from desktop.core.verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
+from review_sentiment._bundle import BundleError, default_models_dir, load_bundle
+from review_sentiment._export import OutputExistsError, ResultWriter, format_for_path
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 ERRORS_SHOWN = 20
@@ -38,7 +39,7 @@ def default_jobs() -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m desktop classify",
+        prog="review-sentiment classify",
         description="Classify movie reviews as positive, negative or uncertain. One output record per review: "
         "source, line, label, probability (of positive), confidence, warning, error.",
         epilog="Exit status: 0 all classified, 1 some inputs failed (the rest is still written), 2 usage error.",

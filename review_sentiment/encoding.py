@@ -1,7 +1,8 @@
 """Normalise, tokenise, map words to ids, pad/truncate and decode: the one implementation.
 
-Both `trainer/` (to build the word index and encode training data) and `desktop/` (to encode what
-a user pastes) call these functions, so there is no second copy that could drift.
+Both `trainer/` (to build the word index and encode training data) and this package's loader and
+classifier (to encode what a user pastes or a batch reads) call these functions, so there is no
+second copy that could drift.
 
 The contract, in words:
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from desktop.core.batch import ReviewResult
-from desktop.core.verdict import NEGATIVE, POSITIVE, UNCERTAIN, confidence
+from review_sentiment._batch import ReviewResult
+from review_sentiment._verdict import NEGATIVE, POSITIVE, UNCERTAIN, confidence
 
 FIELDS = ("source", "line", "label", "probability", "confidence", "warning", "error")
 FORMATS = ("csv", "jsonl")

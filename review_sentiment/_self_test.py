@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from review_encoding import bundle_format as fmt
+from review_sentiment import bundle_format as fmt
 
 TOLERANCE = 1e-4  # onnxruntime builds may differ in the last float32 digits, never by more
 
@@ -87,7 +87,7 @@ def check_samples(bundle, samples: list[Sample], tolerance: float = TOLERANCE) -
 
 def run(models: Path) -> tuple[bool, str]:
     """The self-test: (passed, one-line summary)."""
-    from desktop.core.bundle import BundleError, load_bundle  # onnxruntime loads here, timed below
+    from review_sentiment._bundle import BundleError, load_bundle  # onnxruntime loads here, timed below
 
     started = time.perf_counter()
     try:
@@ -106,7 +106,7 @@ def run(models: Path) -> tuple[bool, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from desktop.core.bundle import default_models_dir
+    from review_sentiment._bundle import default_models_dir
 
     parser = argparse.ArgumentParser(
         prog="review-sentiment --self-test",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from review_encoding import EncodedText, encode, rows_without_each_word
+from review_sentiment.encoding import EncodedText, encode, rows_without_each_word
 
 # A text this many characters per model input id or longer is tokenised only as far as the model
 # reads (plus a margin): a 5 MB paste is then as quick to classify as a page.
