@@ -2,7 +2,7 @@
 
 Run by hand (never from the tests), on a quiet machine:
 
-    uv run python benchmarks/classify_throughput.py [--model PATH] [--workdir /tmp/review-bench]
+    uv run --group train python benchmarks/classify_throughput.py [--model PATH] [--workdir /tmp/review-bench]
 
 Cases, each a fresh `python -m desktop classify` process timed from launch to exit:
 - per-line: the 25,000 IMDB reviews twice over (50,000 lines, newlines inside a review replaced

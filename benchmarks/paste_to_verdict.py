@@ -9,7 +9,7 @@ seed and bigram-nb architectures.
 
 Run by hand (benchmarks are not tests; this one imports TensorFlow, the app never does):
 
-    uv run python benchmarks/paste_to_verdict.py [--runs 1000] [--keras-runs 100] [--model models/]
+    uv run --group train python benchmarks/paste_to_verdict.py [--runs 1000] [--keras-runs 100] [--model models/]
 """
 
 from __future__ import annotations
