@@ -12,6 +12,9 @@ from pathlib import Path
 ORGANISATION = "review-sentiment"
 APPLICATION = "Review Sentiment"
 DESKTOP_FILE = "review-sentiment"
+# How a person started it: from a checkout, or the command the wheel and the frozen app install
+# (where this package is review_sentiment_desktop, see packaging/wheel_hook.py).
+COMMAND = "python -m desktop" if __package__ == "desktop" else "review-sentiment"
 
 
 def display_problem(environ: dict | None = None, platform: str | None = None) -> str | None:
@@ -33,9 +36,8 @@ def display_problem(environ: dict | None = None, platform: str | None = None) ->
     usable = any(can_open(name) for name in requested) if requested else has_x or has_wayland
     if usable:
         return None
-    command = "review-sentiment" if getattr(sys, "frozen", False) else "python -m desktop"
     return ("cannot open a window: no display (DISPLAY and WAYLAND_DISPLAY are not set); run it on a "
-            f"desktop, or use `{command} classify FILE` without a window")
+            f"desktop, or use `{COMMAND} classify FILE` without a window")
 
 
 def window_icon_file() -> Path | None:
@@ -50,7 +52,7 @@ def window_icon_file() -> Path | None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m desktop",
+        prog=COMMAND,
         description="Open the review-sentiment app. Subcommands: `classify` (no window), `--self-test`.",
     )
     parser.add_argument("review", nargs="?", type=Path, help="a .txt file to classify when the window opens")

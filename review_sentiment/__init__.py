@@ -1,14 +1,31 @@
-"""Offline movie-review sentiment: the Qt-free, TensorFlow-free core.
+"""Offline movie-review sentiment: the Qt-free, TensorFlow-free core, usable as a library.
 
-The text-encoding contract (`review_sentiment.encoding`), the model bundle format
-(`review_sentiment.bundle_format`) and loader, classify, explain, file reading, batch streaming,
-export and the headless `classify` command. `trainer/` and `desktop/` both stand on this package;
-it never imports either of them, nor Qt or TensorFlow.
+    import review_sentiment
+    model = review_sentiment.load()                 # the model shipped with the package
+    model.predict_proba(["A wonderful film.", "Dull and far too long."])   # P(positive) of each
+    model.predict(["A wonderful film."])            # ['positive']
 
-Modules whose names start with an underscore are private to this distribution: the app and the
-trainer use them, other code should use what `__all__` names.
+What `__all__` names is the public API. The text-encoding contract (`review_sentiment.encoding`)
+and the bundle format (`review_sentiment.bundle_format`) are public modules too; batch engines
+have their adapters in `review_sentiment.ray` and `review_sentiment.spark` (optional extras).
+Modules whose names start with an underscore are private: the app, the trainer and the
+`classify` command use them, other code should not. This package never imports Qt, TensorFlow,
+`desktop` or `trainer`.
 """
 
-from review_sentiment._bundle import BundleError, ModelBundle, default_models_dir, load_bundle
+from review_sentiment._bundle import BundleError
+from review_sentiment._classify import SeenWord, Verdict
+from review_sentiment._model import Model, load
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN
 
-__all__ = ["BundleError", "ModelBundle", "default_models_dir", "load_bundle"]
+__all__ = [
+    "BundleError",
+    "DEFAULT_UNCERTAIN_BAND",
+    "Model",
+    "NEGATIVE",
+    "POSITIVE",
+    "SeenWord",
+    "UNCERTAIN",
+    "Verdict",
+    "load",
+]

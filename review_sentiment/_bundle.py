@@ -35,10 +35,14 @@ class BundleError(Exception):
 
 
 def default_models_dir() -> Path:
-    """The `models/` folder shipped beside the code, or inside a frozen (PyInstaller) app."""
+    """The shipped `models/` folder: inside a frozen (PyInstaller) app; inside this package when
+    installed from the wheel (which carries it as `review_sentiment/models`); else at the top of
+    the source checkout, beside this package."""
     if getattr(sys, "frozen", False):
         return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "models"
-    return Path(__file__).resolve().parents[1] / "models"
+    package = Path(__file__).resolve().parent
+    installed = package / "models"
+    return installed if installed.is_dir() else package.parent / "models"
 
 
 def how_to_get_a_model() -> str:

@@ -66,7 +66,7 @@ if got != expected:
 print(f"build_app: frozen classify: {len(got)} of {len(expected)} sample reviews labelled as expected")
 EOF
 # ... and exactly as the same code does from source (the build environment's installed copy).
-"$ROOT/$PY" -m desktop classify --quiet --model "$ROOT/models" --jsonl-field text --output source.csv "$samples" \
+"$ROOT/$PY" -m review_sentiment classify --quiet --model "$ROOT/models" --jsonl-field text --output source.csv "$samples" \
     || fail "classify from source exited with $?"
 cmp -s verdicts.csv source.csv || { diff source.csv verdicts.csv >&2; fail "the frozen classify differs from source (diff above)"; }
 say "frozen classify: output identical to classify from source"
