@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,23 @@ from review_sentiment.encoding import (
     encode_batch,
 )
 from review_sentiment import bundle_format as fmt
+from review_sentiment._reading import ReadError, describe_os_error, read_small_file
+from review_sentiment._shown import shown
+
+# What a bundle may hold, checked before anything is read or allocated by it. The shipped models
+# are 0.7 and 2 MB, their cards 10 KB; a word takes ~10 characters of the word index's JSON.
+MAX_MODEL_BYTES = 512 * 1024 * 1024
+MAX_CARD_BYTES = 1024 * 1024
+MAX_POINTER_BYTES = 1024
+MAX_SETTINGS_CHARS = 4096
+MAX_CHARS_PER_WORD = 64
+# onnxruntime's working memory (all sessions of this process share it): a model whose output or
+# intermediate tensors outgrow it fails that call instead of exhausting the machine. The shipped
+# models use under 100 MB on the largest batches the batch code makes.
+MODEL_MEMORY_BYTES = 2 * 1024**3
+# How long one call of the model may take before it is stopped. The shipped models take under
+# 0.5 s for a batch of 1,024 reviews on a busy two-core machine; a model that loops is stopped.
+RUN_SECONDS = 60.0
 
 
 class BundleError(Exception):
@@ -31,7 +50,15 @@ class BundleError(Exception):
         self.path = Path(path)
         self.reason = reason
         self.hint = hint
-        super().__init__(f"{path}: {reason}" + (f". {hint}" if hint else ""))
+        super().__init__(f"{shown(path)}: {reason}" + (f". {hint}" if hint else ""))
+
+
+class ModelRunError(BundleError):
+    """A loaded model that failed, took too long, or returned something that is not a probability
+    per review. The batch it ran on has no results; nothing made up is written for it."""
+
+
+_PICK_ANOTHER = "Pick another bundle (File > Open model, or --model), or retrain this one"
 
 
 def default_models_dir() -> Path:
@@ -57,11 +84,8 @@ def resolve_model_file(path: Path | str) -> Path:
     path = Path(path)
     if path.is_dir():
         pointer = path / fmt.CURRENT_POINTER
-        if pointer.is_file():
-            name = pointer.read_text(encoding="utf-8").strip()
-            if not name or "/" in name or "\\" in name or name.startswith("."):
-                raise BundleError(pointer, f"does not name a bundle folder ({name!r})")
-            path = path / name
+        if os.path.lexists(pointer):
+            path = path / _pointed_name(pointer)
         path = path / fmt.MODEL_FILE
     if not path.exists():
         raise BundleError(
@@ -70,6 +94,52 @@ def resolve_model_file(path: Path | str) -> Path:
             how_to_get_a_model(),
         )
     return path
+
+
+def _pointed_name(pointer: Path) -> str:
+    """The bundle folder name a CURRENT file holds: one line of UTF-8, a plain folder name."""
+    try:
+        data = read_small_file(pointer, MAX_POINTER_BYTES)
+    except OSError as error:
+        raise BundleError(pointer, describe_os_error(error), "Write the bundle's folder name into it") from error
+    except ReadError as error:
+        raise BundleError(pointer, f"{error}; it should hold one line, the name of a bundle folder",
+                          "Write the bundle's folder name into it") from error
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        raise BundleError(pointer, "starts with a byte-order mark (it was saved as UTF-16 or with a BOM)",
+                          "Save it as plain UTF-8 holding only the bundle's folder name")
+    try:
+        name = data.decode("utf-8").strip()
+    except UnicodeDecodeError as error:
+        raise BundleError(pointer, f"is not UTF-8 text (byte {error.start})",
+                          "Save it as plain UTF-8 holding only the bundle's folder name") from error
+    if not name or "/" in name or "\\" in name or name.startswith(".") or not name.isprintable():
+        raise BundleError(pointer, f"does not name a bundle folder ({shown(name)!r})",
+                          "Write the bundle's folder name into it")
+    return name
+
+
+def _check_model_file(model_file: Path) -> None:
+    """A regular file of sane size inside its own folder: never a pipe (onnxruntime would wait on
+    it forever), a device, a huge file, or a link to a file elsewhere."""
+    try:
+        info = os.stat(model_file)
+    except OSError as error:
+        raise BundleError(model_file, describe_os_error(error)) from error
+    if not stat.S_ISREG(info.st_mode):
+        raise BundleError(model_file, "is not a regular file (a pipe, device or socket)",
+                          "A bundle's model.onnx must be an ordinary file")
+    if info.st_size > MAX_MODEL_BYTES:
+        raise BundleError(model_file, f"is {info.st_size / 1e6:,.0f} MB, more than the "
+                          f"{MAX_MODEL_BYTES / 1e6:,.0f} MB a model of this program can be", _PICK_ANOTHER)
+    _check_inside_folder(model_file)
+
+
+def _check_inside_folder(file: Path) -> None:
+    """Refuse a bundle file that is a link to somewhere outside the bundle's folder."""
+    if Path(os.path.realpath(file)).parent != Path(os.path.realpath(file.parent)):
+        raise BundleError(file, f"is a link to {shown(os.path.realpath(file))}, outside its bundle folder",
+                          "Copy the file into the bundle folder instead of linking to it")
 
 
 # Networks output float32 probabilities: near 0 they keep their precision down to ~1e-38, near 1
@@ -91,6 +161,10 @@ class ModelBundle:
     name: str
     architecture: str
     card: dict | None = field(default=None, repr=False)
+    card_problem: str = ""
+    """Why model_card.json was not used (card is then None), for the model panel to say."""
+    run_seconds: float = RUN_SECONDS
+    """How long one call of the model may take before it is stopped (ModelRunError)."""
 
     @property
     def folder(self) -> Path:
@@ -108,8 +182,7 @@ class ModelBundle:
             # onnxruntime takes another kernel for a single row, which differs in the last bits;
             # run it as a pair so one review gets exactly the probability it gets in a batch.
             return self.raw_probabilities(np.repeat(ids, 2, axis=0))[:1]
-        (output,) = self.session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids})
-        return output.reshape(-1).astype(np.float64)
+        return run_model(self.session, self.path, ids, self.run_seconds)
 
     def calibrated_logits(self, raw: np.ndarray) -> np.ndarray:
         """Log-odds of positive after the bundle's temperature: what explanations compare."""
@@ -139,9 +212,76 @@ class ModelBundle:
         return out
 
 
+def run_model(session: ort.InferenceSession, model_file: Path, ids: np.ndarray, seconds: float) -> np.ndarray:
+    """The model's probability of positive for each row, checked: stopped after `seconds`, and
+    refused (ModelRunError) unless it is one number from 0 to 1 per row."""
+    options = ort.RunOptions()
+    options.log_severity_level = 4  # the failure is raised with its reason; no second copy on stderr
+    watchdog = threading.Timer(seconds, _stop, (options,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        outputs = session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids}, options)
+    except Exception as error:  # onnxruntime raises its own exception types
+        if options.terminate:
+            raise ModelRunError(model_file, f"took longer than {seconds:g} s on {len(ids):,} reviews and was "
+                                "stopped (it may loop forever)", _PICK_ANOTHER) from error
+        if "Available memory" in str(error):
+            raise ModelRunError(model_file, f"needed more than the {MODEL_MEMORY_BYTES / 1024**3:g} GB of memory a "
+                                f"model may use, on {len(ids):,} reviews", _PICK_ANOTHER) from error
+        raise ModelRunError(model_file, f"failed on {len(ids):,} reviews ({_first_line(error)})", _PICK_ANOTHER) from error
+    finally:
+        watchdog.cancel()
+    return _checked_probabilities(model_file, outputs[0], len(ids))
+
+
+def _stop(options: ort.RunOptions) -> None:
+    options.terminate = True
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:300]
+
+
+def _checked_probabilities(model_file: Path, output, rows: int) -> np.ndarray:
+    if not isinstance(output, np.ndarray) or output.dtype not in (np.float32, np.float64):
+        kind = output.dtype if isinstance(output, np.ndarray) else type(output).__name__
+        raise ModelRunError(model_file, f"returned {kind} values, not float probabilities", _PICK_ANOTHER)
+    if output.shape not in ((rows,), (rows, 1)):
+        raise ModelRunError(model_file, f"returned an array of shape {list(output.shape)} for {rows:,} "
+                            f"reviews, not one probability per review ([{rows}, 1])", _PICK_ANOTHER)
+    values = output.reshape(-1).astype(np.float64)
+    bad = ~((values >= 0) & (values <= 1))  # NaN fails both comparisons
+    if bad.any():
+        example = values[bad][0]
+        raise ModelRunError(model_file, f"returned {int(bad.sum()):,} values that are not probabilities "
+                            f"(such as {float(example):g}) for {rows:,} reviews; nothing was kept for them", _PICK_ANOTHER)
+    return values
+
+
+_memory_capped = threading.Lock()
+
+
+def _cap_model_memory() -> bool:
+    """Give every session of this process one shared arena of at most MODEL_MEMORY_BYTES, once."""
+    if getattr(_cap_model_memory, "done", None) is None:
+        with _memory_capped:
+            if getattr(_cap_model_memory, "done", None) is None:
+                try:
+                    where = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+                    arena = ort.OrtArenaCfg({"max_mem": MODEL_MEMORY_BYTES, "arena_extend_strategy": 1})
+                    ort.create_and_register_allocator(where, arena)
+                    _cap_model_memory.done = True
+                except Exception:  # an onnxruntime without shared allocators: run without the cap
+                    _cap_model_memory.done = False
+    return _cap_model_memory.done
+
+
 def _session(model_file: Path) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    if _cap_model_memory():
+        options.add_session_config_entry("session.use_env_allocators", "1")
     options.intra_op_num_threads = min(4, os.cpu_count() or 1)
     # Threads that spin while waiting steal the CPU from each other and from the UI on a busy
     # machine: a 250-word explanation took 6-10 ms instead of 2 under load with spinning on.
@@ -160,16 +300,79 @@ def _session(model_file: Path) -> ort.InferenceSession:
 
 
 def _metadata(model_file: Path, session: ort.InferenceSession) -> dict[str, str]:
-    meta = session.get_modelmeta().custom_metadata_map
+    try:
+        meta = session.get_modelmeta().custom_metadata_map
+    except UnicodeDecodeError as error:  # onnxruntime hands the bytes on; one flipped bit breaks them
+        raise BundleError(model_file, f"its metadata is not UTF-8 text (byte {error.start} of one value)",
+                          "The file was altered or damaged; retrain or pick another bundle") from error
     missing = [k for k in (fmt.KEY_FORMAT, fmt.KEY_ENCODING, fmt.KEY_WORD_INDEX, fmt.KEY_WORD_INDEX_SHA256) if k not in meta]
     if missing:
         raise BundleError(model_file, "is an ONNX model but not a review-sentiment bundle "
                           f"(its metadata lacks {', '.join(missing)})",
                           "Export models with `python -m trainer`")
     if meta[fmt.KEY_FORMAT] != fmt.FORMAT_VERSION:
-        raise BundleError(model_file, f"bundle format {meta[fmt.KEY_FORMAT]} is not supported "
+        raise BundleError(model_file, f"bundle format {shown(meta[fmt.KEY_FORMAT][:40])} is not supported "
                           f"(this program reads format {fmt.FORMAT_VERSION})")
     return meta
+
+
+def _json_value(model_file: Path, key: str, text: str, limit: int):
+    """One JSON metadata value, refused when longer than `limit` characters (before parsing it)
+    or nested too deep to parse."""
+    if len(text) > limit:
+        raise BundleError(model_file, f"its metadata {key} is {len(text):,} characters long, more than "
+                          f"the {limit:,} it can be", _PICK_ANOTHER)
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        raise BundleError(model_file, f"its metadata {key} is nested too deep to read", _PICK_ANOTHER) from error
+    except ValueError as error:
+        raise BundleError(model_file, f"its metadata {key} is not valid JSON ({error})", _PICK_ANOTHER) from error
+
+
+def _settings(model_file: Path, meta: dict[str, str]) -> EncodingSettings:
+    data = _json_value(model_file, fmt.KEY_ENCODING, meta[fmt.KEY_ENCODING], MAX_SETTINGS_CHARS)
+    if not isinstance(data, dict):
+        raise BundleError(model_file, f"its metadata {fmt.KEY_ENCODING} is not a JSON object", _PICK_ANOTHER)
+    try:
+        return EncodingSettings.from_dict(data)
+    except (ValueError, TypeError) as error:
+        raise BundleError(model_file, f"its encoding settings cannot be used ({error})", _PICK_ANOTHER) from error
+
+
+def _word_index(model_file: Path, meta: dict[str, str], settings: EncodingSettings) -> WordIndex:
+    text = meta[fmt.KEY_WORD_INDEX]
+    words = _json_value(model_file, fmt.KEY_WORD_INDEX, text, MAX_CHARS_PER_WORD * settings.vocab_size + 2)
+    if not isinstance(words, list):
+        raise BundleError(model_file, "its word index is not a JSON list of words", _PICK_ANOTHER)
+    if FIRST_WORD_ID + len(words) > settings.vocab_size:
+        raise BundleError(model_file, f"its word index has {FIRST_WORD_ID + len(words):,} ids, more than the "
+                          f"model's vocabulary of {settings.vocab_size:,}", _PICK_ANOTHER)
+    try:
+        word_index = WordIndex(tuple(words))
+    except ValueError as error:
+        raise BundleError(model_file, f"its word index is damaged ({error})", _PICK_ANOTHER) from error
+    if word_index.sha256 != meta[fmt.KEY_WORD_INDEX_SHA256]:
+        raise BundleError(model_file, "its word index does not match the hash it was exported with",
+                          "The file was altered; retrain or pick another bundle")
+    try:
+        word_index.check_matches_contract()
+    except ValueError as error:
+        raise BundleError(model_file, str(error), "Retrain the model with this program's trainer") from error
+    return word_index
+
+
+def _temperature(model_file: Path, meta: dict[str, str]) -> float:
+    calibration = _json_value(model_file, fmt.KEY_CALIBRATION, meta.get(fmt.KEY_CALIBRATION, '{"temperature": 1.0}'),
+                              MAX_SETTINGS_CHARS)
+    value = calibration.get("temperature") if isinstance(calibration, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < float("inf")):
+        raise BundleError(model_file, f"its calibration temperature {shown(repr(value))[:60]} is not a positive number",
+                          _PICK_ANOTHER)
+    return float(value)
+
+
+_PROBABILITY_TYPES = ("tensor(float)", "tensor(double)")
 
 
 def _check_signature(model_file: Path, session: ort.InferenceSession, settings: EncodingSettings) -> None:
@@ -177,6 +380,9 @@ def _check_signature(model_file: Path, session: ort.InferenceSession, settings: 
     if len(inputs) != 1 or inputs[0].name != fmt.INPUT_NAME or "int" not in inputs[0].type:
         got = ", ".join(f"{i.name} {i.type} {i.shape}" for i in inputs)
         raise BundleError(model_file, f"expects the input {got}, not integer '{fmt.INPUT_NAME}' [batch, length]")
+    if inputs[0].type != "tensor(int32)":
+        raise BundleError(model_file, f"its input '{fmt.INPUT_NAME}' takes {inputs[0].type} ids; this program "
+                          "gives int32 ids (see docs/bundle-format.md)", "Export the model with an int32 input")
     shape = inputs[0].shape
     if len(shape) != 2:
         raise BundleError(model_file, f"its input shape {shape} is not [batch, length]")
@@ -185,65 +391,115 @@ def _check_signature(model_file: Path, session: ort.InferenceSession, settings: 
                           "settings give rows as long as each text needs")
     if not settings.dynamic_length and isinstance(shape[1], int) and shape[1] != settings.row_width:
         raise BundleError(model_file, f"its input shape {shape} does not fit rows of {settings.row_width} ids")
-    if not any(o.name == fmt.OUTPUT_NAME for o in outputs):
+    found = [o for o in outputs if o.name == fmt.OUTPUT_NAME]
+    if not found:
         got = ", ".join(o.name for o in outputs)
         raise BundleError(model_file, f"has no output '{fmt.OUTPUT_NAME}' (it has {got})")
+    output = found[0]
+    if output.type not in _PROBABILITY_TYPES:
+        raise BundleError(model_file, f"its output '{fmt.OUTPUT_NAME}' is {output.type}, not float probabilities",
+                          _PICK_ANOTHER)
+    if not 1 <= len(output.shape) <= 2 or (len(output.shape) == 2 and isinstance(output.shape[1], int)
+                                          and output.shape[1] != 1):
+        raise BundleError(model_file, f"its output '{fmt.OUTPUT_NAME}' has shape {output.shape}, not one "
+                          "probability per review ([batch, 1])", _PICK_ANOTHER)
 
 
-def _check_vocabulary_fits(model_file: Path, session: ort.InferenceSession, settings: EncodingSettings) -> None:
+def _check_vocabulary_fits(model_file: Path, session: ort.InferenceSession, settings: EncodingSettings,
+                           seconds: float) -> None:
     """Run the largest id the word index can produce: an embedding too small fails here, not later."""
     probe = np.zeros((2, 2 if settings.dynamic_length else settings.row_width), dtype=np.int32)
     probe[:, 0] = 1
     probe[1, 1] = settings.vocab_size - 1
     try:
-        (out,) = session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: probe})
-    except Exception as error:
+        run_model(session, model_file, probe, seconds)
+    except ModelRunError as error:
+        cause = error.__cause__
+        if cause is None or "took longer" in error.reason:  # ran, but gave no probabilities, or hung
+            raise BundleError(model_file, f"failed its check on two short rows: it {error.reason}", _PICK_ANOTHER) from error
         raise BundleError(model_file, f"its word index reaches id {settings.vocab_size - 1}, which the "
-                          f"model cannot take ({str(error).splitlines()[0][:200]})",
+                          f"model cannot take ({_first_line(cause)[:200]})",
                           "The word index does not belong to this model") from error
-    if out.shape[0] != 2 or not np.all(np.isfinite(out)) or np.any((out < 0) | (out > 1)):
-        raise BundleError(model_file, "does not output one probability between 0 and 1 per review")
 
 
-def load_bundle(path: Path | str) -> ModelBundle:
-    """Load and check a bundle. Raises BundleError with the file and the reason."""
+def load_bundle(path: Path | str, run_seconds: float = RUN_SECONDS) -> ModelBundle:
+    """Load and check a bundle. Raises BundleError with the file and the reason.
+
+    `run_seconds` bounds every call of the model, the load's own check included."""
     model_file = resolve_model_file(path)
     if model_file.is_dir() or model_file.suffix.lower() != ".onnx":
         raise BundleError(model_file, "is not an .onnx model file")
+    _check_model_file(model_file)
     session = _session(model_file)
     meta = _metadata(model_file, session)
-    try:
-        settings = EncodingSettings.from_dict(json.loads(meta[fmt.KEY_ENCODING]))
-        word_index = WordIndex.from_json(meta[fmt.KEY_WORD_INDEX])
-        calibration = json.loads(meta.get(fmt.KEY_CALIBRATION, '{"temperature": 1.0}'))
-        temperature = float(calibration["temperature"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise BundleError(model_file, f"its metadata is damaged ({error})") from error
-    if word_index.sha256 != meta[fmt.KEY_WORD_INDEX_SHA256]:
-        raise BundleError(model_file, "its word index does not match the hash it was exported with",
-                          "The file was altered; retrain or pick another bundle")
-    if len(word_index) > settings.vocab_size:
-        raise BundleError(model_file, f"its word index has {len(word_index)} ids, more than the model's "
-                          f"vocabulary of {settings.vocab_size}")
-    if not (temperature > 0 and np.isfinite(temperature)):
-        raise BundleError(model_file, f"its calibration temperature {temperature} is not a positive number")
+    settings = _settings(model_file, meta)
+    word_index = _word_index(model_file, meta, settings)
+    temperature = _temperature(model_file, meta)
     _check_signature(model_file, session, settings)
-    _check_vocabulary_fits(model_file, session, settings)
-    card = _read_card(model_file.parent / fmt.CARD_JSON)
+    _check_vocabulary_fits(model_file, session, settings, run_seconds)
+    card, card_problem = _read_card(model_file.parent / fmt.CARD_JSON)
     name = meta.get(fmt.KEY_NAME) or model_file.parent.name
     return ModelBundle(
         path=model_file, session=session, settings=settings, word_index=word_index,
         temperature=temperature, name=name, architecture=meta.get(fmt.KEY_ARCHITECTURE, "unknown"),
-        card=card,
+        card=card, card_problem=card_problem, run_seconds=run_seconds,
     )
 
 
-def _read_card(path: Path) -> dict | None:
+def _read_card(path: Path) -> tuple[dict | None, str]:
+    """The model card, or None and why not: it is documentation, so a bad one never stops a load."""
+    if not os.path.lexists(path):
+        return None, ""
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return card if isinstance(card, dict) else None
+        _check_inside_folder(path)
+        card = json.loads(read_small_file(path, MAX_CARD_BYTES).decode("utf-8"))
+    except BundleError as error:
+        return None, error.reason
+    except OSError as error:
+        return None, describe_os_error(error)
+    except (ReadError, ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        return None, f"is not a readable JSON card ({str(error)[:200] or type(error).__name__})"
+    problem = card_type_problem(card)
+    return (None, problem) if problem else (card, "")
 
 
-__all__ = ["BundleError", "ModelBundle", "default_models_dir", "load_bundle", "resolve_model_file", "FIRST_WORD_ID"]
+# The card fields programs read, and the JSON types they must have (numbers: int or float).
+_CARD_FIELDS = {
+    ("data",): dict, ("data", "description"): str, ("data", "source"): str, ("data", "reviews"): int,
+    ("data", "split_sizes"): dict, ("metrics",): dict, ("metrics", "test"): dict,
+    ("metrics", "test", "accuracy"): float, ("metrics", "test", "ece"): float, ("metrics", "test", "n"): int,
+    ("created",): str, ("parameters",): int,
+}
+
+
+def card_type_problem(card: object) -> str:
+    """What is wrong with a card's types (the app shows these fields), or "" when nothing is."""
+    if not isinstance(card, dict):
+        return f"is a JSON {_json_kind(card)}, not an object"
+    for keys, kind in _CARD_FIELDS.items():
+        value, parent = card, None
+        for key in keys:
+            parent, value = value, value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        fits = isinstance(value, (int, float)) if kind is float else isinstance(value, kind)
+        if isinstance(value, bool) or not fits:
+            return f"its field {'.'.join(keys)!r} is a JSON {_json_kind(value)}, not {_JSON_KIND[kind]}"
+    test = card.get("metrics", {}).get("test", {})
+    if "accuracy" in test and "n" not in test:
+        return "its field 'metrics.test.accuracy' is given without 'metrics.test.n' (how many reviews)"
+    sizes = card.get("data", {}).get("split_sizes", {})
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in sizes.values()):
+        return "its field 'data.split_sizes' holds values that are not whole numbers"
+    return ""
+
+
+_JSON_KIND = {dict: "an object", list: "a list", str: "text", int: "a whole number", float: "a number",
+              bool: "true/false", type(None): "null"}
+
+
+def _json_kind(value: object) -> str:
+    return _JSON_KIND.get(type(value), type(value).__name__).removeprefix("an ").removeprefix("a ")
+
+
+__all__ = ["BundleError", "ModelBundle", "ModelRunError", "default_models_dir", "load_bundle", "resolve_model_file", "FIRST_WORD_ID"]

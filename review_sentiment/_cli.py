@@ -21,7 +21,7 @@ from review_sentiment._batch import (
     find_input_files,
     parse_extensions,
 )
-from review_sentiment._bundle import BundleError, default_models_dir, load_bundle
+from review_sentiment._bundle import RUN_SECONDS, BundleError, default_models_dir, load_bundle
 from review_sentiment._export import OutputExistsError, ResultWriter, format_for_path
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 
@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="file extensions to pick up inside folders, comma separated; * for all (default .txt)")
     parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
                         help=f"processes that encode text besides the main one; 0 = none (default {default_jobs()})")
+    parser.add_argument("--model-timeout", type=float, default=RUN_SECONDS, metavar="S",
+                        help=f"stop a model that takes longer than S seconds on one batch (default {RUN_SECONDS:g})")
     parser.add_argument("--batch-size", type=int, default=1024, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", "-q", action="store_true", help="no summary on standard error")
     return parser
@@ -87,6 +89,8 @@ def _usage_problem(args: argparse.Namespace) -> str:
         return "standard input (-) can be read only once"
     if args.jobs < 0:
         return "--jobs must be 0 or more"
+    if not args.model_timeout > 0:
+        return f"--model-timeout must be a positive number of seconds, got {args.model_timeout}"
     if args.batch_size < 1:
         return "--batch-size must be at least 1"
     if args.output and Path(args.output).exists() and not args.force:
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        bundle = load_bundle(args.model or default_models_dir())
+        bundle = load_bundle(args.model or default_models_dir(), run_seconds=args.model_timeout)
     except BundleError as error:
         print(f"error: cannot use the model: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -127,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_SOME_FAILED
     except OutputExistsError as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BundleError as error:  # the model failed or gave no probabilities: nothing made up is written
+        print(f"error: cannot use the model: {error}" + ("; nothing was written" if args.output else ""),
+              file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:
         print(f"error: cannot write {args.output or 'the output'}: {error.strerror or error}; nothing was written",

@@ -96,6 +96,30 @@ def open_regular_file(path: str | Path) -> BinaryIO:
         raise
 
 
+def read_up_to(stream: BinaryIO, count: int) -> bytes:
+    """Up to `count` bytes, fewer only at the end: an unbuffered read may return less (/proc files
+    report size 0 and come in pieces), and one short read must not pass for the whole file."""
+    parts, wanted = [], count
+    while wanted > 0:
+        part = stream.read(wanted)
+        if not part:
+            break
+        parts.append(part)
+        wanted -= len(part)
+    return b"".join(parts)
+
+
+def read_small_file(path: str | Path, limit: int) -> bytes:
+    """All the bytes of a regular file of at most `limit` bytes, read without blocking on a pipe
+    and without reading more than `limit + 1` bytes of anything larger (a link to /dev/zero, a
+    1 GB file). Raises OSError, or ReadError naming the limit."""
+    with open_regular_file(path) as stream:
+        data = read_up_to(stream, limit + 1)
+    if len(data) > limit:
+        raise ReadError(f"is larger than {limit:,} bytes, far more than such a file ever holds")
+    return data
+
+
 def looks_binary(sample: bytes) -> bool:
     """NUL bytes, or many control characters, mean this is not text in a byte-oriented encoding."""
     if not sample:

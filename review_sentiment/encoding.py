@@ -55,6 +55,10 @@ PAD, START, UNK, UNUSED = "<PAD>", "<START>", "<UNK>", "<UNUSED>"
 RESERVED_TOKENS = (PAD, START, UNK, UNUSED)
 PAD_ID, START_ID, UNK_ID, UNUSED_ID = range(len(RESERVED_TOKENS))
 FIRST_WORD_ID = len(RESERVED_TOKENS)
+# Limits a bundle's settings must stay within, checked before anything is allocated by them: ten
+# times the largest the trainer makes (100,000 ids, 3,001 words), far below what would exhaust memory.
+MAX_VOCAB_SIZE = 1_000_000
+MAX_LENGTH = 100_000
 
 _TAG = regex.compile(r"<[^<>]{0,200}>")
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['\u2019\u02bc][\p{L}\p{M}\p{N}]+)*")
@@ -84,15 +88,16 @@ class EncodingSettings:
     """Rows only as long as the text needs (up to `row_width`) instead of always `row_width`."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.vocab_size, int) or self.vocab_size <= FIRST_WORD_ID:
+        if not isinstance(self.vocab_size, int) or not FIRST_WORD_ID < self.vocab_size <= MAX_VOCAB_SIZE:
             raise ValueError(
                 f"vocab_size must be a whole number above {FIRST_WORD_ID} (the reserved ids "
-                f"{', '.join(RESERVED_TOKENS)} take 0-{FIRST_WORD_ID - 1}); got {self.vocab_size!r}"
+                f"{', '.join(RESERVED_TOKENS)} take 0-{FIRST_WORD_ID - 1}) and at most "
+                f"{MAX_VOCAB_SIZE:,}; got {self.vocab_size!r}"
             )
-        if not isinstance(self.max_length, int) or isinstance(self.max_length, bool) or self.max_length < 2:
+        if not isinstance(self.max_length, int) or isinstance(self.max_length, bool) or not 2 <= self.max_length <= MAX_LENGTH:
             raise ValueError(
-                "max_length must be at least 2 (one <START> id and one word); "
-                f"got {self.max_length!r}"
+                "max_length must be at least 2 (one <START> id and one word) and at most "
+                f"{MAX_LENGTH:,}; got {self.max_length!r}"
             )
         if self.contract_version != CONTRACT_VERSION:
             raise ValueError(
@@ -205,7 +210,7 @@ class WordIndex:
         are both in the index; anything else could never be looked up."""
         for position, word in enumerate(self.words):
             parts = word.split(" ")
-            if len(parts) > 2 or [t.text for t in tokenise(word)] != parts:
+            if len(parts) > 2 or words(word) != parts:
                 raise ValueError(
                     f"word index entry {FIRST_WORD_ID + position} ({word!r}) is not a normalised "
                     "word, or pair of words, of this text contract; the index was built with different rules"
@@ -245,7 +250,24 @@ def _strip_tags(text: str) -> str:
 
 
 def _normalise_word(word: str) -> str:
+    if len(word) > _MOST_MARKS_IN_A_ROW and not word.isascii():
+        word = _stream_safe(word)
     return unicodedata.normalize("NFKC", word).casefold().translate(_APOSTROPHES)
+
+
+# Unicode's Stream-Safe Text Format (UAX #15): after at most 30 combining marks in a row comes a
+# COMBINING GRAPHEME JOINER. NFKC sorts each run of marks in time quadratic in its length (a word
+# of 100,000 marks took seconds); a joiner ends the run, so normalising stays linear. No real word
+# has such runs (none of the IMDB reviews' words changes), and the joiner is a mark: still one word.
+_MOST_MARKS_IN_A_ROW = 30
+_JOINER = "\u034f"
+_MARK = r"[^\P{M}\u034f]"  # a mark other than the joiner, so a word made safe is left as it is
+_MARK_RUN = regex.compile(f"{_MARK}{{{_MOST_MARKS_IN_A_ROW + 1},}}")
+_SOME_MARKS = regex.compile(f"{_MARK}{{1,{_MOST_MARKS_IN_A_ROW}}}")
+
+
+def _stream_safe(word: str) -> str:
+    return _MARK_RUN.sub(lambda run: _JOINER.join(_SOME_MARKS.findall(run.group())), word)
 
 
 def tokenise(text: str) -> list[Token]:
@@ -507,13 +529,21 @@ def build_word_index(texts: Iterable[str], settings: EncodingSettings) -> WordIn
             counts.update(f"{a} {b}" for a, b in zip(text_words, text_words[1:]))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], " " in item[0], item[0]))
     room = settings.vocab_size - FIRST_WORD_ID
-    kept: list[str] = []
+    kept: dict[str, None] = {}
     for entry, _ in ranked:
         if len(kept) == room:
             break
-        if all(_tokenises_to_itself(part) for part in entry.split(" ")):
-            kept.append(entry)
+        if _can_be_read(entry.split(" "), kept, settings):
+            kept[entry] = None
     return WordIndex(tuple(kept))
+
+
+def _can_be_read(parts: list[str], kept: Mapping[str, None], settings: EncodingSettings) -> bool:
+    """An entry `WordIndex.check_matches_contract` accepts: one word, or (with pairs) two words
+    already kept. A word whose NFKC form holds spaces ("ﷺ") is neither, and is left out."""
+    if len(parts) > settings.ngrams or not all(_tokenises_to_itself(part) for part in parts):
+        return False
+    return len(parts) == 1 or all(part in kept for part in parts)
 
 
 def _tokenises_to_itself(word: str) -> bool:

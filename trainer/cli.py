@@ -141,11 +141,14 @@ def evaluate_main(argv: list[str]) -> int:
             reviews = _longer_than(reviews, args.longer_than)
     except (BundleError, DataError) as error:
         return _fail(str(error))
-    probabilities = bundle.classify_texts(reviews.texts)
+    try:
+        probabilities = bundle.classify_texts(reviews.texts)  # checked: no NaN reaches the metrics
+    except BundleError as error:
+        return _fail(str(error))
     result = {"model": str(bundle.path), "data": args.data, "part": part, "longer_than": args.longer_than,
               **classification_metrics(reviews.labels, probabilities)}
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, allow_nan=False))
     else:
         _print_metrics(result, f"{bundle.name} on {args.data} ({part} part)")
     return EXIT_OK
