@@ -13,12 +13,16 @@ CARD_JSON = "model_card.json"
 CARD_MARKDOWN = "model_card.md"
 CURVES_PNG = "training_curves.png"
 RELIABILITY_PNG = "reliability.png"
+RELIABILITY_BY_LENGTH_PNG = "reliability_by_length.png"
 SUMMARY_TXT = "model_summary.txt"
 SAMPLES_JSONL = "samples.jsonl"
 CURRENT_POINTER = "CURRENT"  # in a models folder: the name of the bundle folder in use
 
 INPUT_NAME = "token_ids"
 OUTPUT_NAME = "positive_probability"
+# Optional second output of additive models ([batch, length], float64): each position's exact share
+# of the log-odds, so that log-odds = bias + sum of the shares. Batch classification never asks for it.
+CONTRIBUTIONS_NAME = "ngram_log_odds"
 OPSET = 17
 
 KEY_PREFIX = "review_sentiment."

@@ -21,10 +21,18 @@ The contract, in words:
    index, so every pair keeps its place).
 7. With ``dynamic_length`` a row is only as long as its text needs; a batch is padded to its
    longest row, and the model's length axis is dynamic (it must ignore ``<PAD>``).
+8. With ``ngram_buckets`` B > 0 the word index holds words only, and word pairs (``ngrams=2``)
+   and triples (``ngrams=3``) are hashed from their word ids into B buckets: the last B ids of
+   ``vocab_size`` (see `ngram_bucket_ids`). The row goes on, after the words, with the bucket
+   of each pair of neighbouring words read, then (``ngrams=3``) of each triple; an n-gram with an
+   ``<UNK>`` word in it is ``<PAD>``, so every n-gram keeps its place. Nothing but the word
+   index is needed to encode, so the index stays small and loads fast however many n-grams
+   the model has weights for.
 
-The defaults (``ngrams=1``, ``dynamic_length=False``) are the tutorial's fixed rows, exactly as
-before these options existed; settings at their defaults are written without them, so an older
-program still reads such a bundle.
+The defaults (``ngrams=1``, ``dynamic_length=False``, ``ngram_buckets=0``) are the tutorial's
+fixed rows, exactly as before these options existed; settings at their defaults are written
+without them, so an older program still reads such a bundle, and an older bundle is read exactly
+as it always was.
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ __all__ = [
     "PAD_ID", "START_ID", "UNK_ID", "UNUSED_ID", "FIRST_WORD_ID",
     "Token", "EncodingSettings", "WordIndex", "EncodedText",
     "tokenise", "words", "normalise", "pad_truncate", "encode", "encode_batch", "decode",
-    "build_word_index", "model_row", "encode_rows", "pad_rows", "rows_without_each_word",
+    "build_word_index", "model_row", "encode_rows", "pad_rows", "rows_without_each_word", "ngram_bucket_ids",
 ]
 
 CONTRACT_VERSION = 1
@@ -57,8 +65,11 @@ PAD_ID, START_ID, UNK_ID, UNUSED_ID = range(len(RESERVED_TOKENS))
 FIRST_WORD_ID = len(RESERVED_TOKENS)
 # Limits a bundle's settings must stay within, checked before anything is allocated by them: ten
 # times the largest the trainer makes (100,000 ids, 3,001 words), far below what would exhaust memory.
+# Hashed n-gram buckets come on top of the word ids (they need no word-index entry): at most
+# eight times the 2**21 the trainer can be asked for.
 MAX_VOCAB_SIZE = 1_000_000
 MAX_LENGTH = 100_000
+MAX_NGRAM_BUCKETS = 1 << 24
 
 _TAG = regex.compile(r"<[^<>]{0,200}>")
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['\u2019\u02bc][\p{L}\p{M}\p{N}]+)*")
@@ -83,16 +94,22 @@ class EncodingSettings:
     """<START> plus the words read: a text is read up to its ``max_length - 1``-th word."""
     contract_version: int = CONTRACT_VERSION
     ngrams: int = 1
-    """1: the row holds the words; 2: the words, then the pairs of neighbouring words."""
+    """1: the row holds the words; 2: the words, then the pairs of neighbouring words; 3: then
+    also the triples (needs ``ngram_buckets``)."""
     dynamic_length: bool = False
     """Rows only as long as the text needs (up to `row_width`) instead of always `row_width`."""
+    ngram_buckets: int = 0
+    """0: word pairs are entries of the word index; B > 0 (a power of two): n-grams are hashed
+    into B buckets, the ids from ``vocab_size - B`` up."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.vocab_size, int) or not FIRST_WORD_ID < self.vocab_size <= MAX_VOCAB_SIZE:
+        self._check_buckets()
+        if not isinstance(self.vocab_size, int) or not FIRST_WORD_ID < self.vocab_size <= MAX_VOCAB_SIZE + self.ngram_buckets:
             raise ValueError(
                 f"vocab_size must be a whole number above {FIRST_WORD_ID} (the reserved ids "
                 f"{', '.join(RESERVED_TOKENS)} take 0-{FIRST_WORD_ID - 1}) and at most "
-                f"{MAX_VOCAB_SIZE:,}; got {self.vocab_size!r}"
+                f"{MAX_VOCAB_SIZE:,}" + (" plus its n-gram buckets" if self.ngram_buckets else "")
+                + f"; got {self.vocab_size!r}"
             )
         if not isinstance(self.max_length, int) or isinstance(self.max_length, bool) or not 2 <= self.max_length <= MAX_LENGTH:
             raise ValueError(
@@ -105,15 +122,41 @@ class EncodingSettings:
                 f"but this program implements version {CONTRACT_VERSION}; "
                 "use a matching version of the program or retrain the model"
             )
-        if self.ngrams not in (1, 2) or isinstance(self.ngrams, bool):
-            raise ValueError(f"ngrams must be 1 (words) or 2 (words and word pairs); got {self.ngrams!r}")
+        if self.ngrams not in (1, 2, 3) or isinstance(self.ngrams, bool):
+            raise ValueError(f"ngrams must be 1 (words), 2 (and word pairs) or 3 (and triples); got {self.ngrams!r}")
         if not isinstance(self.dynamic_length, bool):
             raise ValueError(f"dynamic_length must be true or false; got {self.dynamic_length!r}")
+        self._check_bucket_settings()
+
+    def _check_buckets(self) -> None:
+        buckets = self.ngram_buckets
+        if (not isinstance(buckets, int) or isinstance(buckets, bool) or not 0 <= buckets <= MAX_NGRAM_BUCKETS
+                or buckets == 1 or buckets & (buckets - 1)):
+            raise ValueError(f"ngram_buckets must be 0 or a power of two from 2 to {MAX_NGRAM_BUCKETS:,}; got {buckets!r}")
+
+    def _check_bucket_settings(self) -> None:
+        buckets = self.ngram_buckets
+        if buckets and self.ngrams == 1:
+            raise ValueError("ngram_buckets needs ngrams 2 or 3: with words alone there is nothing to hash")
+        if self.ngrams == 3 and not buckets:
+            raise ValueError("ngrams=3 (word triples) needs ngram_buckets: triples are always hashed")
+        if buckets and not FIRST_WORD_ID < self.vocab_size - buckets <= _MAX_HASHED_WORD_ID:
+            raise ValueError(
+                f"vocab_size ({self.vocab_size}) minus ngram_buckets ({buckets}) leaves "
+                f"{self.vocab_size - buckets} word ids; it must be above {FIRST_WORD_ID} and at most {_MAX_HASHED_WORD_ID}"
+            )
+
+    @property
+    def word_ids(self) -> int:
+        """Ids for words (reserved ones included): all of ``vocab_size`` but the n-gram buckets."""
+        return self.vocab_size - self.ngram_buckets
 
     @property
     def row_width(self) -> int:
         """The most ids a row can hold: <START>, the words read and, with pairs, their pairs."""
-        return self.max_length + (self.max_length - 2 if self.ngrams == 2 else 0)
+        pairs = self.max_length - 2 if self.ngrams >= 2 else 0
+        triples = max(0, self.max_length - 3) if self.ngrams == 3 else 0
+        return self.max_length + pairs + triples
 
     def to_dict(self) -> dict:
         """As stored in a bundle; options at their defaults are left out (older programs read it)."""
@@ -133,7 +176,8 @@ class EncodingSettings:
 
 
 # Settings added after the first bundles shipped, with the value that reproduces those bundles.
-_OPTIONAL_SETTINGS = {"ngrams": 1, "dynamic_length": False}
+_OPTIONAL_SETTINGS = {"ngrams": 1, "dynamic_length": False, "ngram_buckets": 0}
+_MAX_HASHED_WORD_ID = (1 << 21) - 1  # three word ids of 21 bits make one 63-bit n-gram key
 
 
 @dataclass(frozen=True)
@@ -390,6 +434,46 @@ def _pair_table(index: WordIndex, limit: int) -> tuple[np.ndarray, np.ndarray, i
     return tables[limit]
 
 
+def ngram_bucket_ids(grams: Sequence[np.ndarray], settings: EncodingSettings) -> np.ndarray:
+    """The id of each hashed n-gram: `grams` holds the first, second (and third) word ids of each,
+    as equal-length arrays. <PAD> where one of its words is <UNK>.
+
+    The key of (a, b, c) is ``a << 42 | b << 21 | c`` (c = 0 for a pair, so a pair never meets a
+    triple); its bucket is the top ``log2(ngram_buckets)`` bits of splitmix64's finaliser of the
+    key, and its id ``settings.word_ids + bucket``. Vectorised: a few numpy operations per batch.
+    """
+    grams = [np.asarray(g, dtype=np.uint64) for g in grams]
+    key = np.zeros(len(grams[0]), dtype=np.uint64)
+    for shift, gram in zip((42, 21, 0), grams):
+        key |= gram << np.uint64(shift)
+    key ^= key >> np.uint64(30)
+    key *= np.uint64(0xBF58476D1CE4E5B9)
+    key ^= key >> np.uint64(27)
+    key *= np.uint64(0x94D049BB133111EB)
+    key ^= key >> np.uint64(31)
+    bits = settings.ngram_buckets.bit_length() - 1
+    found = (key >> np.uint64(64 - bits)).astype(np.int64) + settings.word_ids
+    unknown = np.zeros(len(found), dtype=bool)
+    for gram in grams:
+        unknown |= gram == UNK_ID
+    found[unknown] = PAD_ID
+    return found
+
+
+def _ngram_columns(flat: np.ndarray, place: np.ndarray, index: WordIndex, settings: EncodingSettings):
+    """For the words of a batch in one flat array (`place`: each word's place in its text): yield,
+    per n-gram size from 2, the positions in `flat` where each n-gram starts and its ids."""
+    for size in range(2, settings.ngrams + 1):
+        if len(flat) < size:
+            return
+        starts = np.flatnonzero(place[size - 1 :] >= size - 1)  # the n-gram's words share a text
+        if settings.ngram_buckets:
+            found = ngram_bucket_ids([flat[starts + k] for k in range(size)], settings)
+        else:
+            found = _pair_id_array(flat[starts], flat[starts + 1], index, settings)
+        yield size, starts, found
+
+
 def model_row(word_ids: Sequence[int], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, int]:
     """The model's input row for a text's word ids (as `encode` looks them up), under any
     settings: <START>, the words read, their pairs (``ngrams=2``), then padding (fixed length).
@@ -399,8 +483,12 @@ def model_row(word_ids: Sequence[int], index: WordIndex, settings: EncodingSetti
     kept = min(len(word_ids), settings.max_length - 1)
     read = list(word_ids[:kept])
     ids = [START_ID, *read]
-    if settings.ngrams == 2:
+    if settings.ngrams == 2 and not settings.ngram_buckets:
         ids += _pair_ids(read, read[1:], index, settings)
+    elif settings.ngrams >= 2:
+        flat = np.asarray(read, dtype=np.int64)
+        for _, _, found in _ngram_columns(flat, np.arange(kept), index, settings):
+            ids += found.tolist()
     width = len(ids) if settings.dynamic_length else settings.row_width
     row = np.full(width, PAD_ID, dtype=np.int32)
     row[: len(ids)] = ids
@@ -408,7 +496,7 @@ def model_row(word_ids: Sequence[int], index: WordIndex, settings: EncodingSetti
 
 
 def _lookup(word_list: Iterable[str], index: WordIndex, settings: EncodingSettings) -> list[int]:
-    return list(map(_ids_below(index, settings.vocab_size).get, word_list, repeat(UNK_ID)))
+    return list(map(_ids_below(index, settings.word_ids).get, word_list, repeat(UNK_ID)))
 
 
 def _ids_below(index: WordIndex, limit: int) -> dict[str, int]:
@@ -460,23 +548,28 @@ def encode_batch(texts: Sequence[str], index: WordIndex, settings: EncodingSetti
 
 def _rows_of_batch(text_words: Sequence[list[str]], index: WordIndex, settings: EncodingSettings) -> np.ndarray:
     """`model_row` of each text's words (at most ``max_length - 1`` of them), padded to one array;
-    the words, then the word pairs, of the whole batch are looked up at once, not text by text."""
+    the words, then the n-grams, of the whole batch are looked up at once, not text by text."""
     counts = np.fromiter(map(len, text_words), dtype=np.int64, count=len(text_words))
-    ids = _ids_below(index, settings.vocab_size)
+    ids = _ids_below(index, settings.word_ids)
     flat = np.fromiter(map(ids.get, chain.from_iterable(text_words), repeat(UNK_ID)),
                        dtype=np.int64, count=int(counts.sum()))
-    pairs = np.maximum(counts - 1, 0) if settings.ngrams == 2 else np.zeros_like(counts)
-    width = int((1 + counts + pairs).max(initial=1)) if settings.dynamic_length else settings.row_width
-    batch = np.zeros((len(text_words), width), dtype=np.int32)
+    return _rows_of_word_ids(flat, counts, index, settings)
+
+
+def _rows_of_word_ids(flat: np.ndarray, counts: np.ndarray, index: WordIndex, settings: EncodingSettings) -> np.ndarray:
+    """The rows of texts whose word ids are `flat`, ``counts[i]`` of them for text i."""
+    grams = sum(np.maximum(counts - (size - 1), 0) for size in range(2, settings.ngrams + 1))
+    width = int((1 + counts + grams).max(initial=1)) if settings.dynamic_length else settings.row_width
+    batch = np.zeros((len(counts), width), dtype=np.int32)
     batch[:, 0] = START_ID
     rows = np.repeat(np.arange(len(counts)), counts)  # the row of each word of `flat`
     place = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)  # its place in its text
     batch[rows, 1 + place] = flat
-    if settings.ngrams == 2 and len(flat) > 1:
-        inside = place[1:] > 0  # neighbours in `flat` that belong to the same text
-        found = _pair_id_array(flat[:-1][inside], flat[1:][inside], index, settings)
-        pair_rows = rows[1:][inside]
-        batch[pair_rows, 1 + counts[pair_rows] + place[:-1][inside]] = found
+    column = 1 + counts  # where each row's n-grams of the next size start
+    for size, starts, found in _ngram_columns(flat, place, index, settings):
+        gram_rows = rows[starts]
+        batch[gram_rows, column[gram_rows] + place[starts]] = found
+        column = column + np.maximum(counts - (size - 1), 0)
     return batch
 
 
@@ -489,6 +582,8 @@ def rows_without_each_word(word_ids: Sequence[int], index: WordIndex, settings: 
     would take longer than running the network on all the rows.
     """
     own, kept = model_row(word_ids, index, settings)
+    if settings.ngram_buckets:
+        return _rows_without_each_hashed_word(np.asarray(word_ids[:kept], dtype=np.int64), own, index, settings)
     read = np.asarray(word_ids[:kept], dtype=np.int32)
     rows = np.full((1 + kept, len(own)), PAD_ID, dtype=np.int32)
     rows[0] = own
@@ -510,6 +605,19 @@ def rows_without_each_word(word_ids: Sequence[int], index: WordIndex, settings: 
     return rows
 
 
+def _rows_without_each_hashed_word(read: np.ndarray, own: np.ndarray, index: WordIndex,
+                                   settings: EncodingSettings) -> np.ndarray:
+    """`rows_without_each_word` for hashed n-grams: every shortened text encoded as one batch."""
+    kept = len(read)
+    rows = np.full((1 + kept, len(own)), PAD_ID, dtype=np.int32)
+    rows[0] = own
+    if kept:
+        keep = ~np.eye(kept, dtype=bool)  # row i: every word but word i
+        shorter = _rows_of_word_ids(np.tile(read, kept)[keep.reshape(-1)], np.full(kept, kept - 1), index, settings)
+        rows[1:, : shorter.shape[1]] = shorter[:, : len(own)]
+    return rows
+
+
 def decode(ids: Iterable[int], index: WordIndex, *, skip_padding: bool = True) -> str:
     """Ids back to words, like the tutorial's ``decode_review``; unknown words show as <UNK>."""
     return " ".join(
@@ -522,13 +630,14 @@ def build_word_index(texts: Iterable[str], settings: EncodingSettings) -> WordIn
     keep the most frequent that fit in vocab_size. Ties go to words before pairs, then
     alphabetically, so a pair's two words always rank before it."""
     counts: Counter[str] = Counter()
+    pairs_in_index = settings.ngrams == 2 and not settings.ngram_buckets
     for text in texts:
         text_words = words(text)
         counts.update(text_words)
-        if settings.ngrams == 2:
+        if pairs_in_index:
             counts.update(f"{a} {b}" for a, b in zip(text_words, text_words[1:]))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], " " in item[0], item[0]))
-    room = settings.vocab_size - FIRST_WORD_ID
+    room = settings.word_ids - FIRST_WORD_ID
     kept: dict[str, None] = {}
     for entry, _ in ranked:
         if len(kept) == room:

@@ -44,12 +44,14 @@ def train_parser() -> argparse.ArgumentParser:
                     "`python -m trainer evaluate --help` scores an existing bundle.",
     )
     parser.add_argument("--arch", choices=sorted(RECIPES), default=DEFAULT_ARCH,
-                        help="network: bigram-nb = bag of words and word pairs with naive-Bayes weights, "
-                             "reads whole reviews (default); seed = the TensorFlow tutorial's")
+                        help="network: trigram-nb = words, word pairs and triples with naive-Bayes weights, "
+                             "their sum divided by sqrt(how many were read), reads whole reviews (default); "
+                             "bigram-nb = words and pairs, summed; seed = the TensorFlow tutorial's")
     _add_data_flags(parser)
-    parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the architecture's: 30 with early stopping for bigram-nb, 40 for seed)")
-    parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: 64 for bigram-nb, 512 for seed)")
-    parser.add_argument("--vocab-size", type=int, metavar="N", help="ids in the word index, 4 reserved included (default: 100000 for bigram-nb, 10000 for seed)")
+    parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the architecture's: 30 with early stopping for trigram-nb and bigram-nb, 40 for seed)")
+    parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: 64 for trigram-nb and bigram-nb, 512 for seed)")
+    parser.add_argument("--vocab-size", type=int, metavar="N", help="ids in the word index, 4 reserved included (default: 65536 words for trigram-nb, "
+                        "whose 1048576 n-gram buckets come on top; 100000 for bigram-nb, 10000 for seed)")
     parser.add_argument("--max-length", type=int, metavar="N", help="<START> plus the words read per review (default: 3001 for bigram-nb, 256 for seed)")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights and shuffling (default 42); "
                         "the train/validation/test split has its own fixed seed")
@@ -118,7 +120,9 @@ def evaluate_main(argv: list[str]) -> int:
     from review_sentiment._bundle import BundleError, load_bundle
     from trainer import data as sources
     from trainer.data import DataError
-    from trainer.metrics import classification_metrics
+    from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND
+    from review_sentiment.encoding import words
+    from trainer.metrics import classification_metrics, length_bucket_metrics, share_in_band
 
     args = evaluate_parser().parse_args(argv)
     try:
@@ -145,13 +149,28 @@ def evaluate_main(argv: list[str]) -> int:
         probabilities = bundle.classify_texts(reviews.texts)  # checked: no NaN reaches the metrics
     except BundleError as error:
         return _fail(str(error))
+    word_counts = [len(words(text)) for text in reviews.texts]
     result = {"model": str(bundle.path), "data": args.data, "part": part, "longer_than": args.longer_than,
-              **classification_metrics(reviews.labels, probabilities)}
+              **classification_metrics(reviews.labels, probabilities),
+              "in_uncertain_band": share_in_band(probabilities, DEFAULT_UNCERTAIN_BAND),
+              "by_length": length_bucket_metrics(reviews.labels, probabilities, word_counts)}
     if args.json:
         print(json.dumps(result, allow_nan=False))
     else:
         _print_metrics(result, f"{bundle.name} on {args.data} ({part} part)")
+        _print_length_table(result)
     return EXIT_OK
+
+
+def _print_length_table(result: dict) -> None:
+    print(f"  inside the default uncertain band (40-60%): {result['in_uncertain_band']:.1%}")
+    print("  by length (words): reviews, accuracy, mean confidence, confidence - accuracy, ECE")
+    for b in result["by_length"]:
+        if b["n"]:
+            print(f"    {b['words']:>8} {b['n']:>7,} {b['accuracy']:>8.4f} {b['mean_confidence']:>8.4f} "
+                  f"{b['confidence_minus_accuracy']:>+8.4f} {b['ece']:>8.4f}")
+        else:
+            print(f"    {b['words']:>8} {0:>7}")
 
 
 def _longer_than(reviews, word_count: int):

@@ -41,7 +41,8 @@ def export_onnx(
         model.export(str(raw_file), format="onnx", input_signature=[spec], opset_version=fmt.OPSET, verbose=False)
         proto = onnx.load(str(raw_file))
 
-    _rename_io(proto, fmt.INPUT_NAME, fmt.OUTPUT_NAME)
+    output_names = [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME][: len(model.outputs)]
+    _rename_io(proto, fmt.INPUT_NAME, output_names)
     metadata = {
         fmt.KEY_FORMAT: fmt.FORMAT_VERSION,
         fmt.KEY_ENCODING: json.dumps(settings.to_dict()),
@@ -61,36 +62,48 @@ def export_onnx(
     onnx.save(proto, str(path))
 
 
-def _rename_io(proto, input_name: str, output_name: str) -> None:
-    """tf2onnx names tensors after the traced function; give them the bundle's fixed names."""
+def _rename_io(proto, input_name: str, output_names: list[str]) -> None:
+    """tf2onnx names tensors after the traced function; give them the bundle's fixed names (the
+    outputs in the Keras model's order: the probability, then the per-position shares if any)."""
     graph = proto.graph
-    if len(graph.input) != 1 or len(graph.output) != 1:
-        raise ExportError(f"expected one input and one output, got {len(graph.input)} and {len(graph.output)}")
-    renames = {graph.input[0].name: input_name, graph.output[0].name: output_name}
+    if len(graph.input) != 1 or len(graph.output) != len(output_names):
+        raise ExportError(f"expected one input and {len(output_names)} outputs, "
+                          f"got {len(graph.input)} and {len(graph.output)}")
+    renames = {graph.input[0].name: input_name}
+    renames.update({output.name: name for output, name in zip(graph.output, output_names)})
     for node in graph.node:
         node.input[:] = [renames.get(n, n) for n in node.input]
         node.output[:] = [renames.get(n, n) for n in node.output]
     graph.input[0].name = input_name
-    graph.output[0].name = output_name
+    for output, name in zip(graph.output, output_names):
+        output.name = name
+        output.type.tensor_type.shape.dim[0].dim_param = "batch"
     graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
-    graph.output[0].type.tensor_type.shape.dim[0].dim_param = "batch"
     if not graph.input[0].type.tensor_type.shape.dim[1].HasField("dim_value"):
         graph.input[0].type.tensor_type.shape.dim[1].dim_param = "length"
+        if len(graph.output) > 1:  # the shares: one per input position
+            graph.output[1].type.tensor_type.shape.dim[1].dim_param = "length"
 
 
 def check_parity(model, onnx_path: Path, ids: np.ndarray | list[np.ndarray], batch_size: int = 2048) -> float:
-    """Max |Keras - onnxruntime| over `ids` (one array, or a list of batches of any widths);
-    raises ExportError above PARITY_TOLERANCE."""
+    """Max |Keras - onnxruntime| over `ids` (one array, or a list of batches of any widths), over
+    every output (the probability, and the per-position shares if the model has them); raises
+    ExportError above PARITY_TOLERANCE."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
     batches = ids if isinstance(ids, list) else [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
-    keras_out = np.concatenate([model.predict_on_batch(b).reshape(-1) for b in batches])
-    onnx_out = np.concatenate([session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: b})[0].reshape(-1) for b in batches])
-    worst = float(np.max(np.abs(keras_out.astype(np.float64) - onnx_out.astype(np.float64))))
+    worst = 0.0
+    for batch in batches:
+        keras_out = model.predict_on_batch(batch)
+        keras_out = keras_out if isinstance(keras_out, (list, tuple)) else [keras_out]
+        for keras_values, onnx_values in zip(keras_out, session.run(names, {fmt.INPUT_NAME: batch})):
+            difference = np.abs(np.asarray(keras_values, np.float64).reshape(onnx_values.shape) - onnx_values.astype(np.float64))
+            worst = max(worst, float(np.max(difference, initial=0.0)))
     if not worst <= PARITY_TOLERANCE:
         raise ExportError(
-            f"the ONNX model disagrees with Keras by up to {worst:.2e} on {len(keras_out)} test reviews "
+            f"the ONNX model disagrees with Keras by up to {worst:.2e} on {sum(map(len, batches))} test reviews "
             f"(allowed: {PARITY_TOLERANCE:.0e}); the export is not trustworthy and was not installed"
         )
     return worst

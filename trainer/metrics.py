@@ -90,3 +90,34 @@ def fit_temperature(labels: np.ndarray, probabilities: np.ndarray) -> float:
         else:
             low = a
     return float(np.exp((low + high) / 2))
+
+
+# Word counts (all the words of a text, as the text contract splits them) of each length bucket.
+LENGTH_BUCKETS = (("1-10", 0, 10), ("11-30", 11, 30), ("31-100", 31, 100), ("101-300", 101, 300), (">300", 301, None))
+
+
+def length_bucket_metrics(labels: np.ndarray, probabilities: np.ndarray, word_counts: np.ndarray) -> list[dict]:
+    """Per length bucket: reviews, accuracy, mean confidence (in the verdict given), their gap
+    (over-confident when positive), ECE and the reliability bins, for the card and its diagrams."""
+    labels, probabilities = np.asarray(labels).astype(int), np.asarray(probabilities, dtype=np.float64)
+    word_counts = np.asarray(word_counts)
+    rows = []
+    for name, low, high in LENGTH_BUCKETS:
+        inside = (word_counts >= low) & (word_counts <= (high if high is not None else np.inf))
+        p, y = probabilities[inside], labels[inside]
+        confidence = np.maximum(p, 1.0 - p)
+        accuracy = float(((p >= 0.5) == y).mean()) if len(y) else None
+        mean_confidence = float(confidence.mean()) if len(y) else None
+        rows.append({
+            "words": name, "n": int(inside.sum()), "accuracy": accuracy, "mean_confidence": mean_confidence,
+            "confidence_minus_accuracy": mean_confidence - accuracy if len(y) else None,
+            "ece": expected_calibration_error(y, p) if len(y) else None,
+            "reliability": reliability_bins(y, p) if len(y) else [],
+        })
+    return rows
+
+
+def share_in_band(probabilities: np.ndarray, band: float) -> float:
+    """The share of probabilities within band/2 of 0.5: the verdicts shown as uncertain."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    return float((np.abs(probabilities - 0.5) < band / 2).mean()) if len(probabilities) else 0.0

