@@ -23,6 +23,13 @@ class ColumnVerdicts:
     label: np.ndarray
     error: np.ndarray
 
+    def probability_or_none(self) -> np.ndarray:
+        """The probabilities as objects, None where failed: what Arrow stores as a null double
+        (a NaN would be stored as a number)."""
+        out = self.probability.astype(object)
+        out[self.error != ""] = None
+        return out
+
 
 def classify_column(model: Model, values, column: str, band: float) -> ColumnVerdicts:
     """Classify a column's cells (a list, numpy array or pandas Series of texts)."""

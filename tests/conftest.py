@@ -27,3 +27,10 @@ def shipped_bundle():
     from review_sentiment._bundle import default_models_dir, load_bundle
 
     return load_bundle(default_models_dir())
+
+
+@pytest.fixture(scope="session")
+def many_reviews(imdb_split):
+    """20,000 real IMDB reviews (test, validation, then training part), as the batch engines get them."""
+    texts = imdb_split.test.texts + imdb_split.validation.texts + imdb_split.train.texts
+    return texts[:20_000]
