@@ -24,6 +24,7 @@ from review_sentiment.encoding import (
     encode_batch,
 )
 from review_sentiment import bundle_format as fmt
+from review_sentiment._additive import AdditiveShares, for_bundle
 from review_sentiment._reading import ReadError, describe_os_error, read_small_file
 from review_sentiment._shown import shown
 
@@ -165,6 +166,8 @@ class ModelBundle:
     """Why model_card.json was not used (card is then None), for the model panel to say."""
     run_seconds: float = RUN_SECONDS
     """How long one call of the model may take before it is stopped (ModelRunError)."""
+    additive: AdditiveShares | None = field(default=None, repr=False)
+    """Exact shares of the log-odds, when the model is a sum that passed the check at load."""
 
     @property
     def folder(self) -> Path:
@@ -439,11 +442,13 @@ def load_bundle(path: Path | str, run_seconds: float = RUN_SECONDS) -> ModelBund
     _check_vocabulary_fits(model_file, session, settings, run_seconds)
     card, card_problem = _read_card(model_file.parent / fmt.CARD_JSON)
     name = meta.get(fmt.KEY_NAME) or model_file.parent.name
-    return ModelBundle(
+    bundle = ModelBundle(
         path=model_file, session=session, settings=settings, word_index=word_index,
         temperature=temperature, name=name, architecture=meta.get(fmt.KEY_ARCHITECTURE, "unknown"),
         card=card, card_problem=card_problem, run_seconds=run_seconds,
     )
+    bundle.additive = for_bundle(bundle)  # checked on the bundle's samples; None: leave-one-out
+    return bundle
 
 
 def _read_card(path: Path) -> tuple[dict | None, str]:

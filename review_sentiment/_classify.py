@@ -12,10 +12,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from review_sentiment.encoding import UNK_ID, decode
+from review_sentiment.encoding import FIRST_WORD_ID, UNK_ID, decode
 
 from review_sentiment._explain import Reading, read_reviews
-from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
+from review_sentiment._reasons import Reason, strongest
+from review_sentiment._sentences import Sentence, classify_sentences
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, COMMONEST_IDS, label_for, not_a_review_note
 
 
 class SeenWord(NamedTuple):
@@ -53,6 +55,18 @@ class Verdict:
     """`str` index where the model stopped reading: the end of the last word read."""
     model_view: str
     """The model input decoded back to words, like the tutorial's `decode_review`."""
+    log_odds: float = 0.0
+    """Calibrated log-odds of positive (`probability` is its sigmoid)."""
+    baseline: float | None = None
+    """Calibrated log-odds of an empty review: with an exact method, baseline + sum of contributions = log_odds."""
+    method: str = ""
+    """How the contributions were found (`review_sentiment._additive.EXACT`, ...); empty: not explained."""
+    pair_shares: tuple[float, ...] | None = None
+    """Exact method, a model reading pairs: the own share of the pair of read words (i, i + 1)."""
+    sentences: tuple[Sentence, ...] = ()
+    """Each sentence's own verdict, when asked for and the text has two or more."""
+    note: str = ""
+    """Said beside the verdict when the text does not read like an English review."""
 
     @property
     def words_read(self) -> int:
@@ -70,33 +84,34 @@ class Verdict:
         """The same verdict judged with another uncertain band (no need to run the model again)."""
         return replace(self, band=band, label=_label(self.probability, band, self.known_words))
 
-    def strongest(self, count: int = 5) -> tuple[list[SeenWord], list[SeenWord]]:
-        """The words that pushed hardest toward positive, and toward negative, strongest first.
+    def strongest(self, count: int = 5) -> tuple[list[Reason], list[Reason]]:
+        """The phrases and words that pushed hardest toward positive, and toward negative.
 
-        A word used several times is listed once, by its strongest use.
+        Each is listed once, by the sum over its uses, so never on both sides; words the model
+        does not know and pushes too small to matter are left out (`review_sentiment._reasons`).
         """
-        weighed = sorted((w for w in self.words if w.contribution), key=lambda w: -abs(w.contribution))
-        positive: dict[str, SeenWord] = {}
-        negative: dict[str, SeenWord] = {}
-        for word in weighed:
-            side = positive if word.contribution > 0 else negative
-            side.setdefault(word.text, word)
-        return list(positive.values())[:count], list(negative.values())[:count]
+        return strongest(self.words, self.pair_shares, count)
 
 
-def classify_text(bundle, text: str, band: float = DEFAULT_UNCERTAIN_BAND, *, explain: bool = True) -> Verdict:
-    """The verdict for one text, with per-word contributions unless `explain` is False."""
-    return classify_texts(bundle, [text], band, explain=explain)[0]
+def classify_text(bundle, text: str, band: float = DEFAULT_UNCERTAIN_BAND, *, explain: bool = True,
+                  by_sentence: bool = False) -> Verdict:
+    """The verdict for one text, with per-word contributions unless `explain` is False, and with
+    each sentence's own verdict if `by_sentence`."""
+    verdict = classify_texts(bundle, [text], band, explain=explain)[0]
+    if by_sentence:
+        verdict = replace(verdict, sentences=classify_sentences(bundle, text, verdict.read_until))
+    return verdict
 
 
 def classify_texts(
     bundle, texts: Sequence[str], band: float = DEFAULT_UNCERTAIN_BAND, *, explain: bool = True
 ) -> list[Verdict]:
     """Verdicts for many texts, the model run in large batches."""
-    return [_verdict(bundle, reading, band) for reading in read_reviews(bundle, texts, explain=explain)]
+    readings = read_reviews(bundle, texts, explain=explain)
+    return [_verdict(bundle, reading, band, text) for reading, text in zip(readings, texts)]
 
 
-def _verdict(bundle, reading: Reading, band: float) -> Verdict:
+def _verdict(bundle, reading: Reading, band: float, text: str) -> Verdict:
     encoded = reading.encoded
     probability = float(bundle.calibrate(np.array([reading.raw_probability]))[0])
     weights = [] if reading.contributions is None else reading.contributions.tolist()
@@ -107,6 +122,10 @@ def _verdict(bundle, reading: Reading, band: float) -> Verdict:
     )
     known = sum(1 for w in words if w.read and w.known)
     read_until = encoded.tokens[encoded.kept - 1].end if encoded.kept else 0
+    read_part = text[: read_until] if encoded.truncated else text
+    common = sum(1 for i in encoded.token_ids[: encoded.kept] if FIRST_WORD_ID <= i < FIRST_WORD_ID + COMMONEST_IDS)
+    note = not_a_review_note(encoded.kept, known, common, sum(t.end - t.start for t in encoded.tokens[: encoded.kept]),
+                             len("".join(read_part.split())))
     return Verdict(
         label=_label(probability, band, known),
         probability=probability,
@@ -116,6 +135,11 @@ def _verdict(bundle, reading: Reading, band: float) -> Verdict:
         truncated=encoded.truncated,
         read_until=read_until,
         model_view=decode(encoded.ids, bundle.word_index),
+        log_odds=reading.log_odds,
+        baseline=reading.baseline,
+        method=reading.method,
+        pair_shares=None if reading.pair_shares is None else tuple(reading.pair_shares.tolist()),
+        note=note,
     )
 
 

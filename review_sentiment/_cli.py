@@ -22,6 +22,7 @@ from review_sentiment._batch import (
     parse_extensions,
 )
 from review_sentiment._bundle import RUN_SECONDS, BundleError, default_models_dir, load_bundle
+from review_sentiment._explain_batch import explain_results
 from review_sentiment._export import OutputExistsError, ResultWriter, format_for_path
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model-timeout", type=float, default=RUN_SECONDS, metavar="S",
                         help=f"stop a model that takes longer than S seconds on one batch (default {RUN_SECONDS:g})")
     parser.add_argument("--batch-size", type=int, default=1024, help=argparse.SUPPRESS)
+    parser.add_argument("--explain", action="store_true",
+                        help="add log_odds, baseline and each word's contribution (JSON lines: an 'explanation' "
+                        "list of text, start, end, contribution; CSV: the top phrases in one column)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no summary on standard error")
     return parser
 
@@ -122,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     reader = ReviewReader(files, mode, field)
     started = time.perf_counter()
     try:
-        with ResultWriter(args.output, output_format, overwrite=args.force) as writer:
+        with ResultWriter(args.output, output_format, overwrite=args.force, explain=args.explain) as writer:
             for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size,
                                             workers=args.jobs):
-                writer.write(results)
+                writer.write(results, explain_results(bundle, results) if args.explain else None)
     except BrokenPipeError:  # the reader of standard output went away (`... | head`)
         _silence_stdout()
         return EXIT_SOME_FAILED

@@ -4,10 +4,17 @@ Every text the app classifies goes through `read_reviews`: it is the one place t
 into model input and asks the model about it, so a change of encoding (say, reading a long review
 in windows) changes this file and nothing else. Qt-free, TensorFlow-free.
 
-A word's contribution is found by leaving it out: the review is re-encoded without that word and
-the network is asked again, all rows in one batched onnxruntime call. The contribution is how far
-the calibrated log-odds of "positive" fell without the word: above zero, the word pushed toward
-positive; below, toward negative. It is exact for what the network does, whatever its architecture.
+A contribution is in calibrated log-odds of "positive": above zero, the word pushed toward
+positive; below, toward negative. Two methods, named in each `Reading.method`:
+
+- exact (`review_sentiment._additive`), for models whose log-odds are a sum over the n-grams they
+  read: one run of the review's own row gives every n-gram's exact share; a word gets the shares
+  of the n-grams it is part of, split evenly among their words (their Shapley values), so
+  ``baseline + sum(contributions) == log_odds``. Linear in the review's length.
+- leave-one-out, for any other model (the seed network): the review is re-encoded without each
+  word in turn and the network asked again, all rows in one batched onnxruntime call; a word's
+  contribution is how far the log-odds fell without it. These do not add up, and the cost grows
+  with the square of the length.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from review_sentiment.encoding import EncodedText, encode, rows_without_each_word
+from review_sentiment._additive import LEAVE_ONE_OUT
+from review_sentiment.encoding import EncodedText, encode, model_row, pad_rows, rows_without_each_word
 
 # A text this many characters per model input id or longer is tokenised only as far as the model
 # reads (plus a margin): a 5 MB paste is then as quick to classify as a page.
@@ -41,23 +49,94 @@ class Reading:
     """The network's probability of positive, before calibration."""
     contributions: np.ndarray | None
     """For each word read (``encoded.tokens[:encoded.kept]``): calibrated log-odds it added."""
+    log_odds: float = 0.0
+    """Calibrated log-odds of positive: what the shown probability is the sigmoid of."""
+    baseline: float | None = None
+    """Calibrated log-odds of the empty review; with exact contributions, baseline + their sum = log_odds."""
+    method: str = ""
+    """How the contributions were found: `EXACT`, `EXACT_BENT` or `LEAVE_ONE_OUT` (empty: not explained)."""
+    pair_shares: np.ndarray | None = None
+    """Exact methods, a model reading word pairs: pair ``(i, i + 1)``'s own share (0: not in the index)."""
 
 
 def read_reviews(bundle, texts: Sequence[str], *, explain: bool = True) -> list[Reading]:
     """Encode each text, classify it and (if `explain`) weigh each word it read, in batched runs."""
     encoded = [encode_review(text, bundle) for text in texts]
+    if explain and bundle.additive is not None:
+        return _exact_readings(bundle, encoded)
     rows = [_rows_for(e, bundle, explain) for e in encoded]
     raw = _run_in_chunks(bundle, rows)
+    baseline = _empty_review_log_odds(bundle) if explain else None
     readings, offset = [], 0
     for e, r in zip(encoded, rows):
         probabilities = raw[offset : offset + len(r)]
         offset += len(r)
-        contributions = None
-        if explain:
-            logits = bundle.calibrated_logits(probabilities)
-            contributions = logits[0] - logits[1:]
-        readings.append(Reading(e, float(probabilities[0]), contributions))
+        logits = bundle.calibrated_logits(probabilities if explain else probabilities[:1])
+        contributions = logits[0] - logits[1:] if explain else None
+        readings.append(Reading(e, float(probabilities[0]), contributions, float(logits[0]), baseline,
+                                LEAVE_ONE_OUT if explain else ""))
     return readings
+
+
+def _exact_readings(bundle, encoded: list[EncodedText]) -> list[Reading]:
+    """One run of each text's own row gives its probability and every position's exact share."""
+    shares = bundle.additive
+    readings: list[Reading] = []
+    for start, end in _runs_of_rows(encoded):
+        batch = pad_rows([e.ids for e in encoded[start:end]])
+        probabilities, position_shares = shares.run(bundle, batch)
+        z = shares.baseline_z + position_shares.sum(axis=1)
+        factors = shares.bend_factor(z) / bundle.temperature
+        logits = bundle.calibrated_logits(probabilities)
+        for e, p, row, factor, logit in zip(encoded[start:end], probabilities, position_shares, factors, logits):
+            words, pairs = _word_shares(row, e.kept, bundle.settings.ngrams, factor)
+            readings.append(Reading(e, float(p), words, float(logit), _exact_baseline(bundle),
+                                    shares.method, pairs))
+    return readings
+
+
+def _word_shares(row: np.ndarray, kept: int, ngrams: int, factor: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each word's contribution and each pair's share, from one row's position shares.
+
+    The contract's row is <START>, the `kept` words, then (ngrams=2) the pair of each two
+    neighbouring words in order: a pair's share goes half to each of its two words.
+    """
+    words = row[1 : 1 + kept] * factor
+    if ngrams != 2 or kept < 2:
+        return words, None
+    pairs = row[1 + kept : 2 * kept] * factor
+    halves = pairs / 2
+    words[:-1] += halves
+    words[1:] += halves
+    return words, pairs
+
+
+def _runs_of_rows(encoded: list[EncodedText]):
+    """(start, end) of consecutive texts whose rows, padded to the longest, hold about _IDS_PER_RUN ids."""
+    start = 0
+    while start < len(encoded):
+        end, widest = start, 0
+        while end < len(encoded) and end - start < _ROWS_PER_RUN:
+            widest_then = max(widest, len(encoded[end].ids))
+            if end > start and widest_then * (end + 1 - start) > _IDS_PER_RUN:
+                break
+            widest, end = widest_then, end + 1
+        yield start, end
+        start = end
+
+
+def _exact_baseline(bundle) -> float:
+    shares = bundle.additive
+    return float(shares.bent(shares.baseline_z)) / bundle.temperature
+
+
+def _empty_review_log_odds(bundle) -> float:
+    """Calibrated log-odds of a text with no words (the row of <START> alone), once per bundle."""
+    cache = bundle.__dict__.setdefault("_empty_review_log_odds", [])
+    if not cache:
+        row, _ = model_row([], bundle.word_index, bundle.settings)
+        cache.append(float(bundle.calibrated_logits(bundle.raw_probabilities(row[np.newaxis, :]))[0]))
+    return cache[0]
 
 
 def explanation_size(text: str, bundle) -> int:
@@ -65,6 +144,8 @@ def explanation_size(text: str, bundle) -> int:
     before any encoding): lets a caller show the verdict first when the explanation is large."""
     settings = bundle.settings
     words_read = min(len(text) // 6 + 1, settings.max_length - 1)
+    if bundle.additive is not None:  # exact contributions need only the text's own row
+        return words_read * settings.ngrams
     return words_read * getattr(settings, "row_width", settings.max_length)
 
 

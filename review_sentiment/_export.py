@@ -20,6 +20,7 @@ from review_sentiment._batch import ReviewResult
 from review_sentiment._verdict import NEGATIVE, POSITIVE, UNCERTAIN, confidence
 
 FIELDS = ("source", "line", "label", "probability", "confidence", "warning", "error")
+EXPLAIN_CSV_FIELDS = ("log_odds", "baseline", "top_phrases")  # with --explain; JSON lines add the words too
 FORMATS = ("csv", "jsonl")
 ERRORS_KEPT = 20
 
@@ -71,12 +72,14 @@ def _csv_row(result: ReviewResult) -> tuple:
 class ResultWriter:
     """`with ResultWriter(path, "csv") as w: w.write(results)`; counts labels and keeps the first errors."""
 
-    def __init__(self, path: str | Path | None, output_format: str = "csv", overwrite: bool = False) -> None:
+    def __init__(self, path: str | Path | None, output_format: str = "csv", overwrite: bool = False,
+                 explain: bool = False) -> None:
         if output_format not in FORMATS:
             raise ValueError(f"unknown output format {output_format!r}; use csv or jsonl")
         self.path = Path(path) if path else None
         self.format = output_format
         self.overwrite = overwrite
+        self.explain = explain
         self.counts = {POSITIVE: 0, NEGATIVE: 0, UNCERTAIN: 0, "failed": 0}
         self.first_errors: list[str] = []
         self._temp: Path | None = None
@@ -96,10 +99,11 @@ class ResultWriter:
             self._stream = open(handle, "w", encoding="utf-8", newline="")
         if self.format == "csv":
             self._csv = csv.writer(self._stream, lineterminator="\n")
-            self._csv.writerow(FIELDS)
+            self._csv.writerow(FIELDS + (EXPLAIN_CSV_FIELDS if self.explain else ()))
         return self
 
-    def write(self, results: Iterable[ReviewResult]) -> None:
+    def write(self, results: Iterable[ReviewResult], explanations: list | None = None) -> None:
+        """Write results; with `explain`, `explanations` holds one per result (None for a failed one)."""
         results = list(results)
         for result in results:
             if result.error:
@@ -108,10 +112,28 @@ class ResultWriter:
                     self.first_errors.append(result.error)
             else:
                 self.counts[result.label] += 1
-        if self._csv is not None:
+        if self.explain:
+            self._write_explained(results, explanations)
+        elif self._csv is not None:
             self._csv.writerows(_csv_row(r) for r in results)
         else:
             self._stream.write("".join(json.dumps(record_of(r), ensure_ascii=False) + "\n" for r in results))
+
+    def _write_explained(self, results: list[ReviewResult], explanations: list) -> None:
+        from review_sentiment._explain_batch import explanation_fields_json, top_phrases
+
+        if self._csv is not None:
+            self._csv.writerows(
+                _csv_row(r) + (("", "", "") if e is None else (e.log_odds, e.baseline, top_phrases(r.text, e)))
+                for r, e in zip(results, explanations))
+            return
+        lines = []
+        for result, explanation in zip(results, explanations):
+            record = json.dumps(record_of(result), ensure_ascii=False)
+            if explanation is not None:
+                record = f"{record[:-1]}, {explanation_fields_json(result.text, explanation)}}}"
+            lines.append(record + "\n")
+        self._stream.write("".join(lines))
 
     def __exit__(self, kind, error, traceback) -> None:
         if self.path is None:

@@ -29,7 +29,7 @@ def test_only_words_that_pushed_are_coloured_and_each_side_gets_its_colour(shipp
     text = "The excellent acting could not save an awful script."
     verdict = classify_text(shipped_bundle, text)
     markup = review_html(text, verdict, COLOURS)
-    spans = dict((word, colour) for colour, word in re.findall(r'background-color:(#[0-9a-f]{6});">([^<]+)<', markup))
+    spans = dict((word, colour) for colour, word in re.findall(r'background-color:(#[0-9a-f]{6});" title="[^"]*">([^<]+)<', markup))
     assert int(spans["excellent"][5:7], 16) > int(spans["excellent"][1:3], 16)  # bluer than red
     assert int(spans["awful"][1:3], 16) > int(spans["awful"][5:7], 16)  # redder than blue
     assert review_html(text, verdict, COLOURS, highlight=False).count("background-color") == 0

@@ -25,7 +25,7 @@ from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 from desktop.ui import settings as keys
 from desktop.ui.batch_view import BatchView
 from desktop.ui.model_panel import ModelPanel
-from desktop.ui.review_view import ReviewView
+from desktop.ui.review_view import ReviewView, write_page
 from desktop.ui.workers import Worker, WorkerPool
 
 APP_TITLE = "Review Sentiment"
@@ -115,6 +115,12 @@ class MainWindow(QMainWindow):
         self.open_review_action = self._action(
             "Open review &text…", "Ctrl+Shift+O", self._ask_for_review, "Classify the text of a .txt file")
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close, "Close the window")
+        self.save_explanation_action = self._action(
+            "&Save explanation as HTML…", "Ctrl+Shift+S", self._ask_where_to_save_explanation,
+            "One self-contained web page with the coloured review, the legend and the reasons")
+        self.copy_image_action = self._action(
+            "&Copy as image", "Ctrl+Shift+C", self.review_view_copy_as_image,
+            "Copy the review, its colours and the verdict to the clipboard as a picture")
         self.highlight_action = self._action(
             "&Highlight words", "Ctrl+H", lambda on: self.review_view.highlight_box.setChecked(on),
             "Colour the words by how much they pushed the verdict")
@@ -133,6 +139,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_model_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addAction(self.open_review_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_explanation_action)
+        file_menu.addAction(self.copy_image_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.view_menu = self.menuBar().addMenu("&View")
@@ -268,6 +277,26 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open model", start, "Model bundles (*.onnx);;All files (*)")
         if path:
             self.open_model(path)
+
+    def _ask_where_to_save_explanation(self) -> None:
+        page = self.review_view.explanation_page(self.bundle.name if self.bundle else "")
+        if page is None:
+            self._warn("Nothing to save yet", "Paste a review first: its explanation is what gets saved.", "")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save explanation as HTML", "explanation.html",
+                                              "Web pages (*.html);;All files (*)")
+        if path:
+            try:
+                write_page(Path(path), page)
+            except OSError as error:
+                self._warn("Could not save the explanation", f"{path}: {error.strerror or error}",
+                           "Choose another folder or file name.")
+                return
+            self.statusBar().showMessage(f"Saved the explanation to {path}", 5000)
+
+    def review_view_copy_as_image(self) -> None:
+        self.review_view.copy_as_image()
+        self.statusBar().showMessage("Copied the review and its explanation as an image", 5000)
 
     def _ask_for_review(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open review text", "", "Text files (*.txt);;All files (*)")

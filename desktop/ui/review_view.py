@@ -1,30 +1,50 @@
 """The single-review tab: type or paste a review; the verdict, its reasons and what the model read follow.
 
+The words that decided are coloured in the review box itself, where the person reads and edits
+(extra selections of the editor, so the text stays plain and editable); hovering one says how much
+it pushed and which phrases it is part of. A review of two or more sentences is listed sentence by
+sentence beside it, each with its own verdict; clicking one selects it in the box.
+
 Classification runs on a worker thread, at most one at a time: while one runs, only the newest
 text waits, so fast typing or a huge paste never queues up stale work.
 """
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
+    QListWidget,
+    QListWidgetItem,
     QSplitter,
     QTextBrowser,
+    QTextEdit,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from review_sentiment._classify import Verdict, classify_text
 from review_sentiment._explain import explanation_size
+from review_sentiment._verdict import verdict_words
 from desktop.ui import theme
-from desktop.ui.highlight import mix, model_view_html, review_html
+from desktop.ui.highlight import (
+    explanation_html,
+    legend_html,
+    marks,
+    model_view_html,
+    reasons_html,
+    sums_html,
+    word_tooltip,
+)
 from desktop.ui.review_editor import ReviewEditor, ReviewFileError, read_review_file
 from desktop.ui.verdict_panel import VerdictPanel
 from desktop.ui.workers import Worker, WorkerPool
@@ -69,31 +89,46 @@ class ReviewView(QWidget):
         self.editor = ReviewEditor()
         self.editor.textChanged.connect(self._debounce.start)
         self.editor.file_dropped.connect(self.open_file)
+        self.editor.viewport().installEventFilter(self)
         self.verdict_panel = VerdictPanel()
         self.verdict_panel.band_changed.connect(self._band_changed)
-        self.why_view = self._text_view("Review with the words that decided the verdict")
         self.model_view = self._text_view("What the model reads")
         self.highlight_box = QCheckBox("&Highlight words")
         self.highlight_box.setChecked(True)
         self.highlight_box.toggled.connect(self._render)
-        self.strongest = QLabel()
-        self.strongest.setWordWrap(True)
-        self.strongest.setTextFormat(Qt.TextFormat.RichText)
-        self.strongest.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.legend = QLabel()
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.cut_note = QLabel()
-        self.cut_note.setWordWrap(True)
+        self.strongest = self._note_label()
+        self.legend = self._note_label()
+        self.legend.setAccessibleName("Colour legend")
+        self.cut_note = self._note_label()
+        self.method_note = self._note_label()
+        self.sentence_list = QListWidget()
+        self.sentence_list.setAccessibleName("Sentence by sentence")
+        self.sentence_list.setWordWrap(True)
+        self.sentence_list.itemClicked.connect(self._jump_to_sentence)
+        self.sentence_list.itemActivated.connect(self._jump_to_sentence)
+        self.sentence_box = self._titled("&Sentence by sentence", self.sentence_list)
 
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self._titled("&Review", self.editor))
-        left.addWidget(self._why_section())
-        right = QWidget()
-        column = QVBoxLayout(right)
+        left = QWidget()
+        column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.verdict_panel)
-        column.addWidget(self.strongest)
-        column.addWidget(self._titled("What the model reads", self.model_view), 1)
+        header = QHBoxLayout()
+        title = QLabel("<b>&Review</b>")
+        title.setBuddy(self.editor)
+        header.addWidget(title)
+        header.addStretch(1)
+        header.addWidget(self.highlight_box)
+        column.addLayout(header)
+        column.addWidget(self.legend)
+        column.addWidget(self.editor, 1)
+        column.addWidget(self.cut_note)
+        column.addWidget(self.method_note)
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.addWidget(self.verdict_panel)
+        right_column.addWidget(self.strongest)
+        right_column.addWidget(self.sentence_box, 2)
+        right_column.addWidget(self._titled("What the model reads", self.model_view), 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
@@ -102,6 +137,13 @@ class ReviewView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._splitter = splitter
+
+    @staticmethod
+    def _note_label() -> QLabel:
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.RichText)  # word wrap keeps its height-for-width policy
+        return label
 
     def _text_view(self, name: str) -> QTextBrowser:
         view = QTextBrowser()
@@ -117,19 +159,6 @@ class ReviewView(QWidget):
         label.setBuddy(widget)
         layout.addWidget(label)
         layout.addWidget(widget)
-        return box
-
-    def _why_section(self) -> QWidget:
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        header = QHBoxLayout()
-        header.addWidget(QLabel("<b>Why</b>"))
-        header.addWidget(self.legend, 1)
-        header.addWidget(self.highlight_box)
-        layout.addLayout(header)
-        layout.addWidget(self.why_view)
-        layout.addWidget(self.cut_note)
         return box
 
     # -- what other parts of the window call ------------------------------------------------------
@@ -169,10 +198,11 @@ class ReviewView(QWidget):
         """A calm state without a verdict: empty box, loading, no model."""
         self._verdict = None
         self.verdict_panel.show_message(title, detail)
-        self.strongest.clear()
-        self.legend.clear()
-        self.cut_note.clear()
-        self.why_view.clear()
+        for label in (self.strongest, self.legend, self.cut_note, self.method_note):
+            label.clear()
+        self.editor.setExtraSelections([])
+        self.sentence_list.clear()
+        self.sentence_box.hide()
         self.model_view.clear()
         self.verdict_shown.emit(None, 0.0)
 
@@ -202,7 +232,7 @@ class ReviewView(QWidget):
 
     def _run(self, generation: int, text: str, explain: bool) -> None:
         self._running = True
-        worker = Worker(partial(classify_text, explain=explain), self._bundle, text, self.band)
+        worker = Worker(partial(classify_text, explain=explain, by_sentence=explain), self._bundle, text, self.band)
         worker.signals.finished.connect(
             lambda verdict, seconds: self._classified(generation, text, verdict, seconds, explain))
         worker.signals.failed.connect(lambda error: self._classify_failed(generation, error))
@@ -232,6 +262,7 @@ class ReviewView(QWidget):
         if self._verdict is not None:
             self._verdict = self._verdict.with_band(band)
             self.verdict_panel.show_verdict(self._verdict)
+            self._show_sentences()
         self.band_changed.emit(band)
 
     # -- showing the reasons ----------------------------------------------------------------------
@@ -240,34 +271,106 @@ class ReviewView(QWidget):
         verdict, text = self._verdict, self._shown_text
         if verdict is None:
             return
-        colours = theme.highlight_colours(self.why_view)
+        colours = theme.highlight_colours(self.editor)
         highlight = self.highlight_box.isChecked()
-        self.why_view.setHtml(review_html(text, verdict, colours, highlight=highlight))
+        self._paint_editor(verdict, colours if highlight else None)
         self.model_view.setHtml(model_view_html(text, verdict, colours))
-        self.legend.setText(self._legend_html(colours) if highlight else "")
-        self.strongest.setText(self._strongest_html(verdict) if self._explained
+        self.legend.setText(legend_html(colours) if highlight else "")
+        self.strongest.setText(reasons_html(verdict) if self._explained
                                else "Weighing each word of this long review…")
+        self.method_note.setText(sums_html(verdict) if self._explained else "")
         self.cut_note.setText(
-            f"Only the first {verdict.words_read} words were read and weighed; the rest is shown struck out."
+            f"Only the first {verdict.words_read} words were read and weighed; the rest is greyed out."
             if verdict.truncated else "")
+        self._show_sentences()
 
-    @staticmethod
-    def _legend_html(colours) -> str:
-        def chip(colour: str, words: str) -> str:
-            shade = mix(colours.base, colour, 0.62)
-            return f'<span style="background-color:{shade};">&nbsp;{words}&nbsp;</span>'
+    def _paint_editor(self, verdict: Verdict, colours) -> None:
+        """Colour the review in the box itself; None: no colours. Only while the box holds the
+        text that was classified (Qt's cursors then follow any edit until the next verdict)."""
+        if colours is None or self.editor.toPlainText() != self._shown_text:
+            self.editor.setExtraSelections([])
+            return
+        positions = Utf16Positions(self._shown_text)
+        selections = []
+        document = self.editor.document()
+        end_of_text = positions.of(len(self._shown_text))
+        for mark in marks(verdict, colours):
+            selection = QTextEdit.ExtraSelection()
+            cursor = QTextCursor(document)
+            cursor.setPosition(positions.of(mark.start))
+            cursor.setPosition(end_of_text if mark.end < 0 else positions.of(mark.end), QTextCursor.MoveMode.KeepAnchor)
+            selection.cursor = cursor
+            text_format = QTextCharFormat()
+            if mark.background:
+                text_format.setBackground(QBrush(QColor(mark.background)))
+            if mark.foreground:
+                text_format.setForeground(QBrush(QColor(mark.foreground)))
+            if mark.word is None:
+                text_format.setFontStrikeOut(True)
+            selection.format = text_format
+            selections.append(selection)
+        self.editor.setExtraSelections(selections)
 
-        return (f"{chip(colours.positive, 'toward positive')} {chip(colours.negative, 'toward negative')}"
-                " &nbsp;stronger colour, stronger push")
+    def _show_sentences(self) -> None:
+        verdict = self._verdict
+        self.sentence_list.clear()
+        sentences = verdict.sentences if verdict is not None else ()
+        self.sentence_box.setVisible(bool(sentences))
+        for sentence in sentences:
+            label = sentence.label(verdict.band)
+            _, detail = verdict_words(label, sentence.probability, sentence.known_words)
+            text = " ".join(self._shown_text[sentence.start : sentence.end].split())
+            item = QListWidgetItem(f"{detail}\n{text[:160]}{'…' if len(text) > 160 else ''}")
+            item.setForeground(QBrush(QColor(theme.label_colour(self, label))))
+            item.setData(Qt.ItemDataRole.UserRole, (sentence.start, sentence.end))
+            item.setToolTip(f"{detail}: click to select this sentence in the review")
+            self.sentence_list.addItem(item)
 
-    def _strongest_html(self, verdict: Verdict) -> str:
-        positive, negative = verdict.strongest(6)
+    def _jump_to_sentence(self, item: QListWidgetItem) -> None:
+        """Select the sentence in the review box and scroll it into view."""
+        start, end = item.data(Qt.ItemDataRole.UserRole)
+        if self.editor.toPlainText() != self._shown_text:
+            return
+        positions = Utf16Positions(self._shown_text)
+        cursor = self.editor.textCursor()
+        cursor.setPosition(positions.of(start))
+        cursor.setPosition(positions.of(end), QTextCursor.MoveMode.KeepAnchor)
+        self.editor.setTextCursor(cursor)
+        self.editor.ensureCursorVisible()
+        self.editor.setFocus()
 
-        def listed(words) -> str:
-            return ", ".join(f"{w.text} ({w.contribution:+.2f})" for w in words) or "none"
+    def word_at(self, point) -> int | None:
+        """Index in the verdict's words of the word under `point` (editor viewport coordinates)."""
+        verdict = self._verdict
+        if verdict is None or not verdict.words or self.editor.toPlainText() != self._shown_text:
+            return None
+        cursor = self.editor.cursorForPosition(point)
+        position = Utf16Positions(self._shown_text).index_of(cursor.position())
+        starts = [w.start for w in verdict.words]
+        i = int(np.searchsorted(starts, position, side="right")) - 1
+        if i >= 0 and verdict.words[i].start <= position <= verdict.words[i].end:
+            return i
+        return None
 
-        return (f"<b>Pushed toward positive:</b> {listed(positive)}<br>"
-                f"<b>Pushed toward negative:</b> {listed(negative)}")
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.editor.viewport() and event.type() == QEvent.Type.ToolTip:
+            index = self.word_at(event.pos())
+            if index is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), word_tooltip(self._verdict, index), self.editor.viewport())
+            return True
+        return super().eventFilter(watched, event)
+
+    def copy_as_image(self) -> None:
+        """The review tab as it looks now (review, colours, legend, verdict, sentences) to the clipboard."""
+        QGuiApplication.clipboard().setImage(self.grab().toImage())
+
+    def explanation_page(self, model_name: str) -> str | None:
+        """The explanation on screen as one self-contained HTML page, or None without one."""
+        if self._verdict is None or not self._explained:
+            return None
+        return explanation_html(self._shown_text, self._verdict, model_name)
 
     def _recolour(self) -> None:
         if self._verdict is not None:
@@ -280,3 +383,33 @@ class ReviewView(QWidget):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange) and self._verdict is not None:
             QTimer.singleShot(0, self._recolour)
         super().changeEvent(event)
+
+
+def write_page(path: Path, page: str) -> None:
+    """Write `page` to `path` whole or not at all: a temporary file beside it, then renamed."""
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class Utf16Positions:
+    """Python `str` indices <-> Qt document positions, which count UTF-16 units: a character
+    beyond the Basic Multilingual Plane (most emoji) is one `str` index but two Qt positions."""
+
+    def __init__(self, text: str) -> None:
+        code_points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        wide = code_points > 0xFFFF
+        # extra[i]: how many wide characters come before str index i
+        self._extra = None if not wide.any() else np.concatenate(([0], np.cumsum(wide)))
+        self._qt = None if self._extra is None else np.arange(len(self._extra)) + self._extra
+
+    def of(self, index: int) -> int:
+        return index if self._extra is None else int(index + self._extra[index])
+
+    def index_of(self, position: int) -> int:
+        if self._qt is None:
+            return position
+        return int(np.searchsorted(self._qt, position, side="right")) - 1

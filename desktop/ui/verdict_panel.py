@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from review_sentiment._classify import Verdict
-from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND, POSITIVE, confidence
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND, percent, verdict_words
 from desktop.ui import theme
 
 
@@ -112,19 +112,17 @@ class VerdictPanel(QWidget):
         self.bar.show_probability(None, self.band)
 
     def show_verdict(self, verdict: Verdict) -> None:
-        self.title.setText(verdict.label.capitalize())
+        headline, sure = verdict_words(verdict.label, verdict.probability, verdict.known_words)
+        self.title.setText(headline)
         self.title.setStyleSheet(f"color: {theme.label_colour(self, verdict.label)};")
-        lines = [
-            f"{confidence(verdict.probability):.0%} sure it is "
-            f"{POSITIVE if verdict.probability >= 0.5 else 'negative'} "
-            f"(probability of positive {verdict.probability:.1%})"
-        ]
-        if verdict.no_known_words:
-            lines.append("No word of this text is in the model's vocabulary, so the verdict is uncertain.")
+        lines = [sure if verdict.no_known_words else f"{sure} (probability of positive {percent(verdict.probability)})"]
+        if verdict.note:
+            lines.append(f"⚠ {verdict.note}")
         if verdict.truncated:
             lines.append(
                 f"The review was cut: the model reads only its first {verdict.words_read} words; "
                 "words after that are not weighed."
             )
         self.detail.setText("\n".join(lines))
-        self.bar.show_probability(verdict.probability, verdict.band)
+        # No word known: nothing to place on the bar.
+        self.bar.show_probability(None if verdict.no_known_words else verdict.probability, verdict.band)

@@ -1,0 +1,176 @@
+"""Exact shares of the log-odds, one per id a model reads, for models whose log-odds are a sum.
+
+A model is additive when its log-odds are ``z = z0 + sum of one share per id read``, where `z0` is
+what the empty review (the row ``[<START>]``) gets. Then an explanation needs no extra rows: each
+n-gram's share is exact, and a word's contribution is the sum of the shares of the n-grams it is
+part of, each split evenly among its words (the Shapley value of that sum). Two kinds qualify:
+
+- a model with a second ONNX output ``ngram_log_odds`` (the new default, docs/bundle-format.md):
+  its shares come straight out of the model, with the probability, in the same run;
+- ``bigram-nb``: a sum of per-id weights bent as ``B * tanh(z / B)`` before the sigmoid. Each id's
+  share of `z` is measured through the ONNX model itself, once, by running ``[<START>, id]``
+  against ``[<START>]`` and undoing the bend. The bend is not a sum; `bend_factor` spreads it over
+  the shares in proportion (one factor per review), so the contributions still add up exactly to
+  the calibrated log-odds, and the app says so.
+
+`for_bundle` checks the claim on the bundle's own samples (samples.jsonl) before anything relies
+on it; a model that fails the check, or is of another kind (the seed network), is explained by
+leaving one word out at a time instead (`review_sentiment._explain`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from review_sentiment import bundle_format as fmt
+from review_sentiment.encoding import PAD_ID, START_ID, encode_batch
+
+# Architectures whose log-odds are a sum bent by B * tanh(z / B), with their B (trainer/architectures.py).
+BENT_SUMS = {"bigram-nb": 12.0}
+# The check at load: baseline + sum of contributions must give the model's calibrated log-odds to this.
+ADDITIVITY_TOLERANCE = 1e-6
+_SAMPLES_CHECKED = 50
+
+EXACT = "exact"
+"""The contributions are each n-gram's exact share of the log-odds (Shapley split among its words)."""
+EXACT_BENT = "exact, bend shared"
+"""Exact shares of the model's sum; its final bend spread over them in proportion."""
+LEAVE_ONE_OUT = "leave-one-out"
+"""Each word's contribution is how far the log-odds fall without it (the model is not a sum)."""
+
+
+@dataclass(frozen=True)
+class AdditiveShares:
+    """How to get a bundle's exact shares: from its second output, or from a per-id table."""
+
+    per_id: np.ndarray | None
+    """bigram-nb: each id's share of z (0 for <PAD> and <START>); None: the model outputs its shares."""
+    bend: float | None
+    """B of the bend ``B * tanh(z / B)`` applied to the sum before the sigmoid; None: no bend."""
+    baseline_z: float
+    """z of the empty review ``[<START>]``, before the bend and the temperature."""
+
+    @property
+    def method(self) -> str:
+        return EXACT if self.bend is None else EXACT_BENT
+
+    def run(self, bundle, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw probability of each row and each position's share of z (float64, like the rows)."""
+        rows = rows.astype(np.int32, copy=False)
+        if self.per_id is not None:
+            return bundle.raw_probabilities(rows), self.per_id[rows]
+        doubled = len(rows) == 1  # one row takes another onnxruntime kernel: run it as a pair
+        batch = np.repeat(rows, 2, axis=0) if doubled else rows
+        from review_sentiment._bundle import ModelRunError
+
+        probability, shares = bundle.session.run(
+            [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME], {fmt.INPUT_NAME: batch})
+        probability = _checked_probabilities(bundle.path, probability, len(batch))
+        if not isinstance(shares, np.ndarray) or shares.shape != batch.shape or not np.all(np.isfinite(shares)):
+            raise ModelRunError(bundle.path, f"its output {fmt.CONTRIBUTIONS_NAME} is not one finite number per id "
+                                f"read ([{len(batch)}, {batch.shape[1]}])", "Pick another model")
+        shares = shares.astype(np.float64)
+        return (probability[:1], shares[:1]) if doubled else (probability, shares)
+
+    def bent(self, z: np.ndarray | float) -> np.ndarray | float:
+        """The log-odds the sigmoid gets for a sum z: z itself, or B * tanh(z / B)."""
+        return z if self.bend is None else self.bend * np.tanh(np.asarray(z) / self.bend)
+
+    def bend_factor(self, z: np.ndarray) -> np.ndarray:
+        """(bent(z) - bent(z0)) / (z - z0): what every share of a review with sum z is scaled by so
+        that they add up to the bent log-odds (the slope of the bend where z is close to z0)."""
+        z = np.asarray(z, dtype=np.float64)
+        if self.bend is None:
+            return np.ones_like(z)
+        moved = z - self.baseline_z
+        close = np.abs(moved) < 1e-9
+        slope = 1.0 - np.tanh(z / self.bend) ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            factor = (self.bent(z) - self.bent(self.baseline_z)) / moved
+        return np.where(close, slope, factor)
+
+
+def _checked_probabilities(path, output, rows: int) -> np.ndarray:
+    from review_sentiment._bundle import _checked_probabilities as checked  # the loader's own checks
+
+    return checked(path, output, rows)
+
+
+def raw_log_odds(probability: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)) in float64, unclipped: what the model's sigmoid was given."""
+    p = np.asarray(probability, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.log(p) - np.log1p(-p)
+
+
+def for_bundle(bundle, samples: list[str] | None = None) -> AdditiveShares | None:
+    """The bundle's exact shares if it is additive and passes the check on its samples, else None."""
+    outputs = {o.name for o in bundle.session.get_outputs()}
+    if fmt.CONTRIBUTIONS_NAME in outputs:
+        candidate = _from_output(bundle)
+    elif bundle.architecture in BENT_SUMS and bundle.settings.dynamic_length:
+        candidate = _from_table(bundle, BENT_SUMS[bundle.architecture])
+    else:
+        return None
+    texts = samples if samples is not None else _sample_texts(bundle)
+    worst = additivity_error(bundle, candidate, texts)
+    return candidate if worst <= ADDITIVITY_TOLERANCE else None
+
+
+def _from_output(bundle) -> AdditiveShares:
+    probe = AdditiveShares(per_id=None, bend=None, baseline_z=0.0)
+    probability, _ = probe.run(bundle, np.array([[START_ID]], dtype=np.int32))
+    return AdditiveShares(per_id=None, bend=None, baseline_z=float(raw_log_odds(probability)[0]))
+
+
+def _from_table(bundle, bend: float) -> AdditiveShares:
+    """Each id's share of z, from one run of the rows ``[<START>, id]`` for every id (about 16 ms
+    for 100,000 ids); the bend undone with atanh. Row ``[<START>, <PAD>]`` is the empty review."""
+    size = bundle.settings.vocab_size
+    rows = np.zeros((size, 2), dtype=np.int32)
+    rows[:, 0] = START_ID
+    rows[:, 1] = np.arange(size)
+    bent_log_odds = np.clip(raw_log_odds(bundle.raw_probabilities(rows)), -bend, bend)
+    z = bend * np.arctanh(bent_log_odds / bend)
+    per_id = z - z[PAD_ID]
+    per_id[[PAD_ID, START_ID]] = 0.0
+    return AdditiveShares(per_id=per_id, bend=bend, baseline_z=float(z[PAD_ID]))
+
+
+def additivity_error(bundle, shares: AdditiveShares, texts: list[str]) -> float:
+    """The largest |baseline + sum of contributions - calibrated log-odds| over `texts`."""
+    if not texts:
+        return 0.0
+    rows = encode_batch(texts, bundle.word_index, bundle.settings)
+    probability, position_shares = shares.run(bundle, rows)
+    z = shares.baseline_z + position_shares.sum(axis=1)
+    added = shares.bent(z) / bundle.temperature
+    return float(np.max(np.abs(added - raw_log_odds(probability) / bundle.temperature)))
+
+
+def _sample_texts(bundle) -> list[str]:
+    """The texts of the bundle's samples.jsonl, or (without one) a few rows of its own words."""
+    path = bundle.folder / fmt.SAMPLES_JSONL
+    texts: list[str] = []
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                if isinstance(record, dict) and isinstance(record.get("text"), str):
+                    texts.append(record["text"])
+                if len(texts) == _SAMPLES_CHECKED:
+                    break
+    except (OSError, ValueError):
+        texts = []
+    if texts:
+        return texts
+    words = [w for w in bundle.word_index.words[:2000] if " " not in w]
+    chooser = np.random.default_rng(0)
+    return [" ".join(chooser.choice(words, 40)) for _ in range(8)] if words else []
+
+
+__all__ = ["AdditiveShares", "EXACT", "EXACT_BENT", "LEAVE_ONE_OUT", "additivity_error", "for_bundle",
+           "raw_log_odds"]
