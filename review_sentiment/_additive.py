@@ -33,6 +33,8 @@ BENT_SUMS = {"bigram-nb": 12.0}
 # The check at load: baseline + sum of contributions must give the model's calibrated log-odds to this.
 ADDITIVITY_TOLERANCE = 1e-6
 _SAMPLES_CHECKED = 50
+# onnxruntime's float64 sigmoid is good to about this, absolutely, near 0 and 1.
+PROBABILITY_PRECISION = 1e-15
 
 EXACT = "exact"
 """The contributions are each n-gram's exact share of the log-odds (Shapley split among its words)."""
@@ -74,6 +76,17 @@ class AdditiveShares:
                                 f"read ([{len(batch)}, {batch.shape[1]}])", "Pick another model")
         shares = shares.astype(np.float64)
         return (probability[:1], shares[:1]) if doubled else (probability, shares)
+
+    def log_odds(self, z: np.ndarray, probability: np.ndarray) -> np.ndarray:
+        """The model's log-odds, before the temperature, for sums z and the probabilities it output.
+
+        Without a bend: z itself, the sum the model's second output gives. Its probability output
+        cannot say more: onnxruntime's sigmoid loses relative precision far in the tails (a
+        probability of 6.5e-11 comes out 1e-6 off, in relative terms), so log(p / (1 - p)) would
+        be off by 1e-6 there while the sum is exact. With a bend (at most B, so p stays within
+        [6e-6, 1 - 6e-6] where it is precise): log(p / (1 - p)), what the sigmoid was given.
+        """
+        return np.asarray(z, dtype=np.float64) if self.bend is None else raw_log_odds(probability)
 
     def bent(self, z: np.ndarray | float) -> np.ndarray | float:
         """The log-odds the sigmoid gets for a sum z: z itself, or B * tanh(z / B)."""
@@ -141,14 +154,18 @@ def _from_table(bundle, bend: float) -> AdditiveShares:
 
 
 def additivity_error(bundle, shares: AdditiveShares, texts: list[str]) -> float:
-    """The largest |baseline + sum of contributions - calibrated log-odds| over `texts`."""
+    """The largest |baseline + sum of contributions - calibrated log-odds of the probability the
+    model output| over `texts`, where that probability can tell (see `PROBABILITY_PRECISION`)."""
     if not texts:
         return 0.0
     rows = encode_batch(texts, bundle.word_index, bundle.settings)
     probability, position_shares = shares.run(bundle, rows)
     z = shares.baseline_z + position_shares.sum(axis=1)
     added = shares.bent(z) / bundle.temperature
-    return float(np.max(np.abs(added - raw_log_odds(probability) / bundle.temperature)))
+    error = np.abs(added - raw_log_odds(probability) / bundle.temperature)
+    # Far in the tails the output probability holds the log-odds only to about 1e-16 / p.
+    resolvable = PROBABILITY_PRECISION / np.minimum(probability, 1 - probability) < ADDITIVITY_TOLERANCE
+    return float(np.max(np.where(resolvable, error, 0.0)))
 
 
 def _sample_texts(bundle) -> list[str]:

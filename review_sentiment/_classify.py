@@ -63,6 +63,8 @@ class Verdict:
     """How the contributions were found (`review_sentiment._additive.EXACT`, ...); empty: not explained."""
     pair_shares: tuple[float, ...] | None = None
     """Exact method, a model reading pairs: the own share of the pair of read words (i, i + 1)."""
+    triple_shares: tuple[float, ...] | None = None
+    """Exact method, a model reading triples: the own share of the read words (i, i + 1, i + 2)."""
     sentences: tuple[Sentence, ...] = ()
     """Each sentence's own verdict, when asked for and the text has two or more."""
     note: str = ""
@@ -90,7 +92,7 @@ class Verdict:
         Each is listed once, by the sum over its uses, so never on both sides; words the model
         does not know and pushes too small to matter are left out (`review_sentiment._reasons`).
         """
-        return strongest(self.words, self.pair_shares, count)
+        return strongest(self.words, self.pair_shares, count, self.triple_shares)
 
 
 def classify_text(bundle, text: str, band: float = DEFAULT_UNCERTAIN_BAND, *, explain: bool = True,
@@ -139,6 +141,7 @@ def _verdict(bundle, reading: Reading, band: float, text: str) -> Verdict:
         baseline=reading.baseline,
         method=reading.method,
         pair_shares=None if reading.pair_shares is None else tuple(reading.pair_shares.tolist()),
+        triple_shares=None if reading.triple_shares is None else tuple(reading.triple_shares.tolist()),
         note=note,
     )
 

@@ -56,7 +56,9 @@ class Reading:
     method: str = ""
     """How the contributions were found: `EXACT`, `EXACT_BENT` or `LEAVE_ONE_OUT` (empty: not explained)."""
     pair_shares: np.ndarray | None = None
-    """Exact methods, a model reading word pairs: pair ``(i, i + 1)``'s own share (0: not in the index)."""
+    """Exact methods, a model reading word pairs: pair ``(i, i + 1)``'s own share (0: not weighed)."""
+    triple_shares: np.ndarray | None = None
+    """Exact methods, a model reading word triples: triple ``(i, i + 1, i + 2)``'s own share."""
 
 
 def read_reviews(bundle, texts: Sequence[str], *, explain: bool = True) -> list[Reading]:
@@ -87,28 +89,34 @@ def _exact_readings(bundle, encoded: list[EncodedText]) -> list[Reading]:
         probabilities, position_shares = shares.run(bundle, batch)
         z = shares.baseline_z + position_shares.sum(axis=1)
         factors = shares.bend_factor(z) / bundle.temperature
-        logits = bundle.calibrated_logits(probabilities)
+        logits = shares.log_odds(z, probabilities) / bundle.temperature
         for e, p, row, factor, logit in zip(encoded[start:end], probabilities, position_shares, factors, logits):
-            words, pairs = _word_shares(row, e.kept, bundle.settings.ngrams, factor)
+            words, pairs, triples = _word_shares(row, e.kept, bundle.settings.ngrams, factor)
             readings.append(Reading(e, float(p), words, float(logit), _exact_baseline(bundle),
-                                    shares.method, pairs))
+                                    shares.method, pairs, triples))
     return readings
 
 
-def _word_shares(row: np.ndarray, kept: int, ngrams: int, factor: float) -> tuple[np.ndarray, np.ndarray | None]:
-    """Each word's contribution and each pair's share, from one row's position shares.
+def _word_shares(row: np.ndarray, kept: int, ngrams: int, factor: float):
+    """Each word's contribution, and each pair's and triple's own share, from one row's position shares.
 
-    The contract's row is <START>, the `kept` words, then (ngrams=2) the pair of each two
-    neighbouring words in order: a pair's share goes half to each of its two words.
+    The contract's row is <START>, the `kept` words, then (ngrams >= 2) the n-gram of each two
+    neighbouring words in order, then (ngrams = 3) of each three: an n-gram's share goes in equal
+    parts to its words. Returns (words, pairs or None, triples or None).
     """
     words = row[1 : 1 + kept] * factor
-    if ngrams != 2 or kept < 2:
-        return words, None
-    pairs = row[1 + kept : 2 * kept] * factor
-    halves = pairs / 2
-    words[:-1] += halves
-    words[1:] += halves
-    return words, pairs
+    pairs = triples = None
+    offset = 1 + kept
+    if ngrams >= 2 and kept >= 2:
+        pairs = row[offset : offset + kept - 1] * factor
+        words[:-1] += pairs / 2
+        words[1:] += pairs / 2
+    offset += max(kept - 1, 0)
+    if ngrams >= 3 and kept >= 3:
+        triples = row[offset : offset + kept - 2] * factor
+        for start in range(3):
+            words[start : kept - 2 + start] += triples / 3
+    return words, pairs, triples
 
 
 def _runs_of_rows(encoded: list[EncodedText]):

@@ -47,6 +47,7 @@ class Explanation:
     known: np.ndarray
     """Each word read is in the model's vocabulary."""
     pair_shares: np.ndarray | None
+    triple_shares: np.ndarray | None = None
 
 
 def explain_batch(bundle, texts: Sequence[str]) -> list[Explanation]:
@@ -69,14 +70,14 @@ def _explain_rows(bundle, rows: np.ndarray, spans: list) -> list[Explanation]:
     probabilities, position_shares = shares.run(bundle, rows)
     z = shares.baseline_z + position_shares.sum(axis=1)
     factors = shares.bend_factor(z) / bundle.temperature
-    logits = bundle.calibrated_logits(probabilities)
+    logits = shares.log_odds(z, probabilities) / bundle.temperature
     baseline, room = _exact_baseline(bundle), bundle.settings.max_length - 1
     found = []
     for row, row_shares, factor, logit, (starts, ends) in zip(rows, position_shares, factors, logits, spans):
         kept = min(len(starts), room)
-        words, pairs = _word_shares(row_shares, kept, bundle.settings.ngrams, factor)
+        words, pairs, triples = _word_shares(row_shares, kept, bundle.settings.ngrams, factor)
         found.append(Explanation(float(logit), baseline, shares.method, starts[:kept], ends[:kept], words,
-                                 row[1 : 1 + kept] != UNK_ID, pairs))
+                                 row[1 : 1 + kept] != UNK_ID, pairs, triples))
     return found
 
 
@@ -164,8 +165,9 @@ def top_phrases(text: str, explanation: Explanation, count: int = CSV_PHRASES) -
     words = [_Word(tokenise(text[s:e])[0].text if not text[s:e].isascii() else text[s:e].lower(), s, e, bool(k), c)
              for s, e, k, c in zip(explanation.starts.tolist(), explanation.ends.tolist(),
                                    explanation.known.tolist(), explanation.contributions.tolist())]
-    positive, negative = strongest(words, None if explanation.pair_shares is None else explanation.pair_shares.tolist(),
-                                   count)
+    listed = [None if shares is None else shares.tolist()
+              for shares in (explanation.pair_shares, explanation.triple_shares)]
+    positive, negative = strongest(words, listed[0], count, listed[1])
     ranked = sorted(positive + negative, key=lambda r: -abs(r.contribution))[:count]
     return "; ".join(f"{r.text} {r.contribution:+.2f}" for r in ranked)
 

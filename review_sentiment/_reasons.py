@@ -52,35 +52,44 @@ def colour_strength(contribution: float | None) -> float:
     return min(1.0, abs(contribution) / FULL_COLOUR)
 
 
-def phrase_runs(pair_shares: Sequence[float] | None) -> list[tuple[int, int]]:
+def ngrams_of(pair_shares: Sequence[float] | None, triple_shares: Sequence[float] | None = None):
+    """(first word, last word, own share) of every pair and triple read, in text order."""
+    found = [(i, i + 1, share) for i, share in enumerate(pair_shares or ())]
+    found += [(i, i + 2, share) for i, share in enumerate(triple_shares or ())]
+    return found
+
+
+def phrase_runs(pair_shares: Sequence[float] | None, triple_shares: Sequence[float] | None = None
+                ) -> list[tuple[int, int]]:
     """(first, last) word index of each phrase the model weighs, in text order.
 
-    Strongest pair first: a pair of at least `PHRASE_SHARE` whose words are free is a phrase; one
-    that shares a word with a two-word phrase of its sign extends it to three words ("waste of"
-    + "a waste" -> "a waste of"). Longer chains are cut: a phrase is meant to be read at a glance.
+    Strongest n-gram first: a pair or triple of at least `PHRASE_SHARE` whose words are free is a
+    phrase; a pair that shares a word with a two-word phrase of its sign extends it to three words
+    ("waste of" + "a waste" -> "a waste of"). Longer chains are cut: a phrase is read at a glance.
     """
-    if pair_shares is None:
-        return []
     owner: dict[int, int] = {}  # word index -> its phrase
-    runs: list[list[int]] = []
-    for i in sorted(range(len(pair_shares)), key=lambda i: -abs(pair_shares[i])):
-        share = pair_shares[i]
+    runs: list[list] = []
+    for first, last, share in sorted(ngrams_of(pair_shares, triple_shares), key=lambda g: -abs(g[2])):
         if abs(share) < PHRASE_SHARE:
             break
-        taken = [w for w in (i, i + 1) if w in owner]
+        span = range(first, last + 1)
+        taken = {owner[w] for w in span if w in owner}
         if not taken:
-            owner[i] = owner[i + 1] = len(runs)
-            runs.append([i, i + 1, share > 0])
-        elif len(taken) == 1:
-            run = runs[owner[taken[0]]]
+            for w in span:
+                owner[w] = len(runs)
+            runs.append([first, last, share > 0])
+        elif len(taken) == 1 and last == first + 1:
+            number = taken.pop()
+            run = runs[number]
             if run[1] - run[0] == 1 and run[2] == (share > 0):
-                free = i if taken[0] == i + 1 else i + 1
-                run[0], run[1] = min(run[0], free), max(run[1], free)
-                owner[free] = owner[taken[0]]
+                run[0], run[1] = min(run[0], first), max(run[1], last)
+                for w in span:
+                    owner[w] = number
     return sorted((first, last) for first, last, _ in runs)
 
 
-def reasons(words: Sequence, pair_shares: Sequence[float] | None) -> list[Reason]:
+def reasons(words: Sequence, pair_shares: Sequence[float] | None,
+            triple_shares: Sequence[float] | None = None) -> list[Reason]:
     """Every phrase and every other known word read, once each, strongest first; small ones left out.
 
     `words` are the verdict's `SeenWord`s (text, start, end, known, read, contribution).
@@ -94,7 +103,7 @@ def reasons(words: Sequence, pair_shares: Sequence[float] | None) -> list[Reason
         entry[1].append(span)
 
     in_phrase = set()
-    for first, last in phrase_runs(pair_shares):
+    for first, last in phrase_runs(pair_shares, triple_shares):
         if last >= len(read):
             continue
         members = read[first : last + 1]
@@ -108,31 +117,30 @@ def reasons(words: Sequence, pair_shares: Sequence[float] | None) -> list[Reason
     return sorted(found, key=lambda r: -abs(r.contribution))
 
 
-def strongest(words: Sequence, pair_shares: Sequence[float] | None, count: int) -> tuple[list[Reason], list[Reason]]:
+def strongest(words: Sequence, pair_shares: Sequence[float] | None, count: int,
+              triple_shares: Sequence[float] | None = None) -> tuple[list[Reason], list[Reason]]:
     """The `count` strongest reasons toward positive, and toward negative."""
-    found = reasons(words, pair_shares)
+    found = reasons(words, pair_shares, triple_shares)
     return ([r for r in found if r.contribution > 0][:count], [r for r in found if r.contribution < 0][:count])
 
 
-def word_breakdown(words: Sequence, pair_shares: Sequence[float] | None, index: int) -> list[tuple[str, float]]:
+def word_breakdown(words: Sequence, pair_shares: Sequence[float] | None, index: int,
+                   triple_shares: Sequence[float] | None = None) -> list[tuple[str, float]]:
     """What word `index` (among the words read) got its contribution from: (n-gram, its part).
 
-    For an exact explanation of a model reading pairs: the word's own share, then half of each
-    pair it is part of. Without pair shares, just the word.
+    For an exact explanation: the word's own share, then its equal part of each pair and triple
+    it is in. Without n-gram shares, just the word.
     """
     word = words[index]
     if word.contribution is None:
         return []
-    if pair_shares is None:
-        return [(word.text, word.contribution)]
     parts = []
-    if index > 0 and index - 1 < len(pair_shares) and pair_shares[index - 1]:
-        parts.append((f"{words[index - 1].text} {word.text}", pair_shares[index - 1] / 2))
-    if index < len(pair_shares) and pair_shares[index]:
-        parts.append((f"{word.text} {words[index + 1].text}", pair_shares[index] / 2))
+    for first, last, share in ngrams_of(pair_shares, triple_shares):
+        if first <= index <= last and share:
+            parts.append((" ".join(w.text for w in words[first : last + 1]), share / (last - first + 1)))
     own = word.contribution - sum(part for _, part in parts)
     return [(word.text, own)] + parts
 
 
-__all__ = ["FULL_COLOUR", "NEGLIGIBLE", "PHRASE_SHARE", "Reason", "colour_strength", "matters", "phrase_runs",
+__all__ = ["FULL_COLOUR", "NEGLIGIBLE", "PHRASE_SHARE", "Reason", "colour_strength", "matters", "ngrams_of", "phrase_runs",
            "reasons", "strongest", "word_breakdown"]

@@ -204,3 +204,20 @@ def test_an_empty_review_has_the_baseline_as_its_log_odds(shipped_bundle):
     verdict = classify_text(shipped_bundle, "!!!")
     assert verdict.words == () and verdict.log_odds == pytest.approx(verdict.baseline, abs=1e-9)
     assert replace(verdict).strongest() == ([], [])
+
+
+SHIPPED = sorted(p.name for p in default_models_dir().iterdir() if (p / "model.onnx").is_file())
+
+
+@pytest.mark.parametrize("folder", SHIPPED)
+def test_every_shipped_bundle_is_explained_exactly_unless_it_is_not_a_sum(folder, imdb_split):
+    bundle = load_bundle(default_models_dir() / folder)
+    if bundle.architecture == "seed":
+        assert bundle.additive is None
+        return
+    assert bundle.additive is not None, f"{folder} failed the additivity check at load"
+    texts = imdb_split.test.texts[1000:1300] + ["Honestly the worst film, a waste of time.", "Not good at all."]
+    for verdict in classify_texts(bundle, texts):
+        assert abs(_sum_of(verdict) - verdict.log_odds) <= 1e-6
+        if bundle.settings.ngrams == 3 and verdict.words_read >= 3:
+            assert len(verdict.triple_shares) == verdict.words_read - 2

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from review_sentiment._additive import EXACT, EXACT_BENT, LEAVE_ONE_OUT
 from review_sentiment._classify import Verdict
-from review_sentiment._reasons import FULL_COLOUR, NEGLIGIBLE, colour_strength, word_breakdown
+from review_sentiment._reasons import FULL_COLOUR, NEGLIGIBLE, colour_strength, ngrams_of, word_breakdown
 from review_sentiment._verdict import percent, verdict_words
 from review_sentiment.encoding import START, UNK
 
@@ -30,6 +30,7 @@ _STRONGEST_MIX = 0.62
 CUT_PREVIEW_CHARS = 1500
 # The legend's sample chips, in log-odds.
 LEGEND_STEPS = (0.1, 0.25, FULL_COLOUR)
+_PART = {1: "half", 2: "a third"}
 
 METHOD_WORDS = {
     EXACT: "Exact: each word's share of the model's log-odds; they add up to the verdict.",
@@ -111,10 +112,10 @@ def word_tooltip(verdict: Verdict, index: int) -> str:
     direction = "toward positive" if word.contribution > 0 else "toward negative"
     lines = [f"“{word.text}”: {word.contribution:+.2f} log-odds {direction}"
              + ("" if abs(word.contribution) >= NEGLIGIBLE else " (too small to matter)")]
-    parts = word_breakdown(verdict.words, verdict.pair_shares, index)
+    parts = word_breakdown(verdict.words, verdict.pair_shares, index, verdict.triple_shares)
     if len(parts) > 1:
         lines.append("from:")
-        lines += [f"  {text} {value:+.2f}" + (" (half of the pair's share)" if " " in text else "")
+        lines += [f"  {text} {value:+.2f}" + (f" ({_PART[text.count(' ')]} of the phrase's share)" if " " in text else "")
                   for text, value in parts]
     return "\n".join(lines)
 
@@ -171,12 +172,17 @@ def reasons_html(verdict: Verdict, count: int = 6) -> str:
 
 
 def sums_html(verdict: Verdict) -> str:
-    """How the pushes add up: baseline + words = the verdict's log-odds (exact methods only)."""
+    """The method, in a few words, and how the pushes add up (exact methods only)."""
     if verdict.baseline is None or verdict.method == LEAVE_ONE_OUT:
-        return html.escape(METHOD_WORDS.get(verdict.method, ""))
+        return "Leave one out: the pushes do not add up (this model is not a sum)."
     total = sum(w.contribution for w in verdict.words if w.contribution is not None)
-    return (f"{html.escape(METHOD_WORDS[verdict.method])} Empty review {verdict.baseline:+.2f} "
-            f"+ words {total:+.2f} = {verdict.log_odds:+.2f} log-odds ({percent(verdict.probability)} positive).")
+    return (f"Exact: empty review {verdict.baseline:+.2f} + words {total:+.2f} = {verdict.log_odds:+.2f} "
+            f"log-odds ({percent(verdict.probability)} positive).")
+
+
+def method_words(verdict: Verdict) -> str:
+    """How the pushes were found, in a sentence."""
+    return METHOD_WORDS.get(verdict.method, "")
 
 
 def sentences_html(text: str, verdict: Verdict, colours: HighlightColours) -> str:
@@ -212,7 +218,8 @@ td {{ vertical-align: top; }}
 <div class="review">{review_html(text, verdict, colours)}</div>
 <p>{reasons_html(verdict)}</p>
 {f"<h2>Sentence by sentence</h2>{sentences}" if sentences else ""}
-<p class="small">{sums_html(verdict)} Model: {html.escape(model_name)}. Hover a word for its push.</p>
+<p class="small">{html.escape(method_words(verdict))} {sums_html(verdict)} Model: {html.escape(model_name)}.
+Hover a word for its push.</p>
 </body></html>
 """
 
@@ -233,13 +240,27 @@ def model_view_html(text: str, verdict: Verdict, colours: HighlightColours) -> s
     body = " ".join(pieces)
     # A model that reads word pairs gets them after the words, each pair two words long.
     rest = decoded[len(pieces):]
-    if rest:
+    if UNK in rest and verdict.pair_shares is not None:  # hashed n-grams: no words to decode them to
+        body += _hashed_ngrams(verdict, colours)
+    elif rest:
         pairs = [" ".join(rest[i : i + 2]) for i in range(0, len(rest), 2)]
         body += (f'<br><br><span style="color:{colours.dim};">then the {len(pairs):,} pairs of neighbouring '
                  f"words it knows:</span> " + html.escape(" · ".join(pairs)))
     if verdict.truncated:
         body += _cut_tail(text, verdict.read_until, colours)
     return f"<div>{body}</div>"
+
+
+def _hashed_ngrams(verdict: Verdict, colours: HighlightColours) -> str:
+    """The pairs and triples of known words a hashed-n-gram model reads, from the words themselves."""
+    read = [w for w in verdict.words if w.read]
+    grams = {2: [], 3: []}
+    for first, last, share in ngrams_of(verdict.pair_shares, verdict.triple_shares):
+        if share:
+            grams[last - first + 1].append(" ".join(w.text for w in read[first : last + 1]))
+    counts = f"{len(grams[2]):,} pairs" + (f" and {len(grams[3]):,} triples" if verdict.triple_shares else "")
+    return (f'<br><br><span style="color:{colours.dim};">then the {counts} of neighbouring known words '
+            "(each hashed to one of the model's n-gram weights):</span> " + html.escape(" · ".join(grams[2] + grams[3])))
 
 
 def _cut_tail(text: str, cut_at: int, colours: HighlightColours) -> str:
@@ -257,4 +278,4 @@ def _escape(piece: str) -> str:
 
 
 __all__ = ["HighlightColours", "LIGHT_PAGE", "Mark", "explanation_html", "legend_html", "marks", "mix",
-           "model_view_html", "push_colour", "reasons_html", "review_html", "sums_html", "word_tooltip"]
+           "method_words", "model_view_html", "push_colour", "reasons_html", "review_html", "sums_html", "word_tooltip"]

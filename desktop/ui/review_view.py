@@ -40,6 +40,7 @@ from desktop.ui.highlight import (
     explanation_html,
     legend_html,
     marks,
+    method_words,
     model_view_html,
     reasons_html,
     sums_html,
@@ -279,6 +280,7 @@ class ReviewView(QWidget):
         self.strongest.setText(reasons_html(verdict) if self._explained
                                else "Weighing each word of this long review…")
         self.method_note.setText(sums_html(verdict) if self._explained else "")
+        self.method_note.setToolTip(method_words(verdict))
         self.cut_note.setText(
             f"Only the first {verdict.words_read} words were read and weighed; the rest is greyed out."
             if verdict.truncated else "")
