@@ -5,14 +5,12 @@ and the app, so a probability from Python is the one they print and show.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from review_sentiment._batch import Review, classify_reviews
 from review_sentiment._bundle import ModelBundle, default_models_dir, load_bundle
@@ -32,21 +30,9 @@ def load(path: str | os.PathLike | None = None, *, threads: int | None = None) -
     Raises `BundleError` (its message names the file and what is wrong) when the bundle is
     missing, damaged or not a review-sentiment model.
     """
-    bundle = load_bundle(default_models_dir() if path is None else Path(path))
-    if threads is not None:
-        bundle = dataclasses.replace(bundle, session=_session_with_threads(bundle.path, threads))
-    return Model(bundle)
-
-
-def _session_with_threads(model_file: Path, threads: int) -> ort.InferenceSession:
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
         raise ValueError(f"threads must be a whole number of at least 1; got {threads!r}")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the loader: no busy waits
-    return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+    return Model(load_bundle(default_models_dir() if path is None else Path(path), threads=threads))
 
 
 class Model:
