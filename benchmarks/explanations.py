@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _shared import machine  # noqa: E402
+from review_sentiment._additive import ADDITIVITY_TOLERANCE, PROBABILITY_PRECISION, raw_log_odds  # noqa: E402
 from review_sentiment._bundle import default_models_dir, load_bundle  # noqa: E402
 from review_sentiment._classify import classify_text, classify_texts  # noqa: E402
 from review_sentiment._explain import encode_review  # noqa: E402
@@ -69,6 +70,15 @@ def additivity(bundle, texts: list[str]) -> None:
     batch_errors = [abs(e.baseline + e.contributions.sum() - e.log_odds) for e in batch]
     print(f"additivity on {len(texts):,} test reviews: max error {max(errors):.1e} (single-review view), "
           f"{max(batch_errors):.1e} (classify --explain); mean {statistics.fmean(errors):.1e}")
+    # Independently of the log-odds the explanation reports: against the probability the model
+    # output, wherever that probability resolves 1e-6 in log-odds (not far in the tails).
+    raw = np.array([v.raw_probability for v in verdicts])
+    against = np.abs(np.array([v.baseline + sum(w.contribution for w in v.words if w.read) for v in verdicts])
+                     - raw_log_odds(raw) / bundle.temperature)
+    resolvable = PROBABILITY_PRECISION / np.minimum(raw, 1 - raw) < ADDITIVITY_TOLERANCE
+    print(f"  against log(p / (1 - p)) of the model's output probability: max error "
+          f"{against[resolvable].max():.1e} on the {resolvable.sum():,} reviews where p resolves it "
+          f"({(~resolvable).sum():,} lie further in the tails: max {against.max():.1e} there)")
     return verdicts
 
 
