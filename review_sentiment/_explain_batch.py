@@ -124,7 +124,7 @@ def _ascii_word_spans(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
             for a, b, base in zip(bounds[:-1], bounds[1:], text_starts)]
 
 
-_WORD_JSON = '{"text": "%s", "start": %d, "end": %d, "contribution": %.9f}'
+_WORD_JSON = '{"text":"%s","start":%d,"end":%d,"contribution":%.9f}'  # compact: a long review has 2,000+
 
 
 def explain_results(bundle, results: Sequence) -> list[Explanation | None]:
@@ -144,7 +144,7 @@ def explanation_fields_json(text: str, explanation: Explanation) -> str:
     and this is several times as fast as json.dumps. Contributions are written to 1e-9, so the sum
     over the words written matches `log_odds - baseline` to about 1e-8 (exactly in memory).
     """
-    words = ", ".join([_WORD_JSON % (text[s:e], s, e, c) for s, e, c in zip(
+    words = ",".join([_WORD_JSON % (text[s:e], s, e, c) for s, e, c in zip(
         explanation.starts.tolist(), explanation.ends.tolist(), explanation.contributions.tolist())])
     return (f'"log_odds": {explanation.log_odds!r}, "baseline": {explanation.baseline!r}, '
             f'"method": "{explanation.method}", "explanation": [{words}]')

@@ -105,6 +105,7 @@ class ReviewView(QWidget):
         self.sentence_list = QListWidget()
         self.sentence_list.setAccessibleName("Sentence by sentence")
         self.sentence_list.setWordWrap(True)
+        self.sentence_list.setSpacing(3)  # one sentence apart from the next
         self.sentence_list.itemClicked.connect(self._jump_to_sentence)
         self.sentence_list.itemActivated.connect(self._jump_to_sentence)
         self.sentence_box = self._titled("&Sentence by sentence", self.sentence_list)
