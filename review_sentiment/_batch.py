@@ -18,7 +18,7 @@ import os
 import stat
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -398,12 +398,15 @@ def classify_reviews(
     batch_size: int = BATCH_SIZE,
     cancelled: threading.Event | None = None,
     workers: int = 0,
+    rows_seen: Callable[[ModelBatches], None] | None = None,
 ) -> Iterator[list[ReviewResult]]:
     """Classify reviews in batches; yield each batch's results in input order, failures in place.
 
     With `workers` > 0, texts are encoded in that many worker processes while this one reads,
     runs the model and hands results on: encoding is pure Python, so this is what puts a second
     core to work. Stops before the next batch once `cancelled` is set; what was yielded stays valid.
+    `rows_seen`, if given, gets each batch's rows (of its texts without an error) before its
+    results are yielded: `classify --explain` explains them without encoding them again.
     """
     batches = _batches(reviews, _rows_per_batch(bundle.settings, batch_size))
     encoded = _encode_in_workers(bundle, batches, workers) if workers > 0 else _encode_here(bundle, batches)
@@ -411,6 +414,8 @@ def classify_reviews(
         for batch, model_batches in encoded:
             if cancelled is not None and cancelled.is_set():
                 return
+            if rows_seen is not None:
+                rows_seen(model_batches)
             yield _results(bundle, batch, model_batches, band)
     finally:
         encoded.close()  # stops the workers, if any

@@ -127,9 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         with ResultWriter(args.output, output_format, overwrite=args.force, explain=args.explain) as writer:
+            seen: list = []  # with --explain, each batch's rows: explained without encoding them again
             for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size,
-                                            workers=args.jobs):
-                writer.write(results, explain_results(bundle, results) if args.explain else None)
+                                            workers=args.jobs, rows_seen=seen.append if args.explain else None):
+                writer.write(results, explain_results(bundle, results, seen.pop()) if args.explain else None)
     except BrokenPipeError:  # the reader of standard output went away (`... | head`)
         _silence_stdout()
         return EXIT_SOME_FAILED

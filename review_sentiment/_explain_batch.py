@@ -67,6 +67,7 @@ def explain_batch(bundle, texts: Sequence[str]) -> list[Explanation]:
 
 def _explain_rows(bundle, rows: np.ndarray, spans: list) -> list[Explanation]:
     shares = bundle.additive
+    rows = _with_room_for_ngrams(rows, max((len(starts) for starts, _ in spans), default=0), bundle.settings)
     probabilities, position_shares = shares.run(bundle, rows)
     z = shares.baseline_z + position_shares.sum(axis=1)
     factors = shares.bend_factor(z) / bundle.temperature
@@ -79,6 +80,17 @@ def _explain_rows(bundle, rows: np.ndarray, spans: list) -> list[Explanation]:
         found.append(Explanation(float(logit), baseline, shares.method, starts[:kept], ends[:kept], words,
                                  row[1 : 1 + kept] != UNK_ID, pairs, triples))
     return found
+
+
+def _with_room_for_ngrams(rows: np.ndarray, most_words: int, settings) -> np.ndarray:
+    """Rows widened with <PAD> to hold every n-gram place of their longest text: batch rows are
+    cut after their last id that is not <PAD>, which drops the places of trailing n-grams the
+    model does not weigh."""
+    kept = min(most_words, settings.max_length - 1)
+    width = 1 + kept + sum(max(kept - n + 1, 0) for n in range(2, settings.ngrams + 1))
+    if rows.shape[1] >= width:
+        return rows
+    return np.pad(rows, ((0, 0), (0, width - rows.shape[1])))
 
 
 def _from_reading(reading) -> Explanation:
@@ -127,11 +139,26 @@ def _ascii_word_spans(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
 _WORD_JSON = '{"text":"%s","start":%d,"end":%d,"contribution":%.9f}'  # compact: a long review has 2,000+
 
 
-def explain_results(bundle, results: Sequence) -> list[Explanation | None]:
-    """An explanation for each batch result that has a text, None for a failed one."""
+def explain_results(bundle, results: Sequence, model_batches: list | None = None) -> list[Explanation | None]:
+    """An explanation for each batch result that has a text, None for a failed one.
+
+    `model_batches`: the rows the batch was classified with (`classify_reviews(rows_seen=...)`),
+    as (which of the texts without an error, their rows) pairs; they are explained as they are,
+    not encoded again.
+    """
     ok = [i for i, r in enumerate(results) if not r.error]
+    texts = [results[i].text for i in ok]
+    if model_batches is None or bundle.additive is None:
+        explained = explain_batch(bundle, texts)
+    else:
+        explained = [None] * len(texts)
+        spans = _word_spans(texts)
+        for chosen, rows in model_batches:
+            chosen = chosen.tolist()
+            for i, found in zip(chosen, _explain_rows(bundle, rows, [spans[i] for i in chosen])):
+                explained[i] = found
     found: list[Explanation | None] = [None] * len(results)
-    for i, explanation in zip(ok, explain_batch(bundle, [results[i].text for i in ok])):
+    for i, explanation in zip(ok, explained):
         found[i] = explanation
     return found
 
