@@ -66,7 +66,7 @@ FIRST_WORD_ID = len(RESERVED_TOKENS)
 # Limits a bundle's settings must stay within, checked before anything is allocated by them: ten
 # times the largest the trainer makes (100,000 ids, 3,001 words), far below what would exhaust memory.
 # Hashed n-gram buckets come on top of the word ids (they need no word-index entry): at most
-# eight times the 2**21 the trainer can be asked for.
+# four times the 2**22 the trainer uses.
 MAX_VOCAB_SIZE = 1_000_000
 MAX_LENGTH = 100_000
 MAX_NGRAM_BUCKETS = 1 << 24

@@ -80,12 +80,13 @@ RECIPES = {
             "Words, pairs and triples of neighbouring words with naive-Bayes weights, their sum "
             "divided by the square root of how many were read (NB logistic regression, Wang & "
             "Manning 2012, as a Keras network): the 65,532 most frequent words of the training part, "
-            "and every pair and triple of known words hashed into 1,048,576 buckets; each id's "
-            "trainable weight is multiplied by its fixed naive-Bayes log-count ratio. The log-odds "
+            "and every pair and triple of known words hashed into 4,194,304 buckets; each id's "
+            "trainable weight is multiplied by its fixed naive-Bayes log-count ratio (counted once "
+            "per review, 3 added to each count). The log-odds "
             "are z = bias + sum(w[id]) / sqrt(n), over the n positions of the row that are neither "
             "<PAD> nor <START> (words, <UNK> included, and the pairs and triples of known words), "
-            "and the probability is sigmoid(z): additive, so each word's share is exact. Adam, "
-            "batch 64, early stopping on validation loss. Why: triples catch 'not at all good'; "
+            "and the probability is sigmoid(z): additive, so each word's share is exact. Adam "
+            "(step 0.03), batch 64, early stopping on validation loss. Why: triples catch 'not at all good'; "
             "dividing by sqrt(n) instead of summing keeps a one-line review from sitting near 50% "
             "and a 2,000-word one from being over-sure, so the confidence is right at every length; "
             "hashing needs no n-gram list in the bundle, so it stays small and loads fast."
@@ -97,8 +98,11 @@ RECIPES = {
         early_stopping=True,
         ngrams=3,
         dynamic_length=True,
-        ngram_buckets=1 << 20,
-        learning_rate=0.03,  # chosen on validation (0.001, 0.01, 0.03): /sqrt(n) shrinks each step's effect on z
+        # Chosen on the validation part (docs/better-model.md): Adam's step 0.001 / 0.01 / 0.03,
+        # smoothing 1 / 3 / 10, buckets 2**20 / 2**21 / 2**22, 65,536 / 131,072 word ids.
+        ngram_buckets=1 << 22,
+        learning_rate=0.03,
+        nb_smoothing=3.0,
     ),
 }
 
@@ -174,22 +178,26 @@ def _bigram_nb(settings: EncodingSettings, ratios: np.ndarray):
     return keras.Model(ids, output, name="bigram_nb")
 
 
-def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weights_start: float = 0.0):
-    """z = bias + sum over counted positions of w[id] * nb[id] / sqrt(n); probability sigmoid(z).
-    The layer named CONTRIBUTIONS_NAME gives each position's share (see `exported_network`)."""
+def _additive_layers():
+    """The layers of the additive networks (built here so that importing this module needs no Keras)."""
     import keras
     from keras import layers, ops
 
     class LengthNormalisedShares(layers.Layer):
         """Each position's share of the log-odds: its value / sqrt(n), n the positions counted
-        (neither <PAD> nor <START>; at least 1), 0.0 elsewhere. Float64, so padding a row
-        never changes its shares."""
+        (ids above <START>: neither <PAD> nor <START>; at least 1), 0.0 elsewhere. Float64, so
+        padding a row never changes its shares. `zero_at_uncounted`: the values are already 0.0
+        at <PAD> and <START> (the exported table), so they need no masking."""
+
+        def __init__(self, zero_at_uncounted: bool = False, **kwargs):
+            super().__init__(**kwargs)
+            self.zero_at_uncounted = zero_at_uncounted
 
         def call(self, values, ids):
-            counted = ops.cast(ops.logical_and(ops.not_equal(ids, PAD_ID), ops.not_equal(ids, START_ID)),
-                               self.compute_dtype)
+            counted = ops.cast(ops.greater(ids, START_ID), self.compute_dtype)
             n = ops.maximum(ops.sum(counted, axis=1, keepdims=True), 1.0)
-            return values[..., 0] * counted / ops.sqrt(n)
+            values = values[..., 0]
+            return (values if self.zero_at_uncounted else values * counted) / ops.sqrt(n)
 
     class AdditiveProbability(layers.Layer):
         """sigmoid(bias + sum of the shares): no bend, so the shares add up exactly to the log-odds."""
@@ -200,6 +208,13 @@ def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weight
         def call(self, shares):
             return ops.sigmoid(self.bias + ops.sum(shares, axis=1, keepdims=True))
 
+    return keras, layers, LengthNormalisedShares, AdditiveProbability
+
+
+def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weights_start: float = 0.0):
+    """z = bias + sum over counted positions of w[id] * nb[id] / sqrt(n); probability sigmoid(z).
+    The layer named CONTRIBUTIONS_NAME gives each position's share (see `network_with_shares`)."""
+    keras, layers, LengthNormalisedShares, AdditiveProbability = _additive_layers()
     ids = keras.Input(shape=(None,), dtype="int32", name=fmt.INPUT_NAME)
     weights = layers.Embedding(settings.vocab_size, 1, name="weights",
                                embeddings_initializer=keras.initializers.Constant(weights_start))(ids)
@@ -211,12 +226,36 @@ def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weight
     return keras.Model(ids, output, name="trigram_nb")
 
 
-def exported_network(model):
-    """What is exported: the trained network, plus its per-position shares as a second output
-    when it is additive (it has a layer named CONTRIBUTIONS_NAME)."""
+def _is_additive(model) -> bool:
+    return fmt.CONTRIBUTIONS_NAME in [layer.name for layer in model.layers]
+
+
+def network_with_shares(model):
+    """The trained network, plus its per-position shares as a second output when it is additive."""
     import keras
 
-    if fmt.CONTRIBUTIONS_NAME not in [layer.name for layer in model.layers]:
+    if not _is_additive(model):
         return model
     return keras.Model(model.inputs, [model.output, model.get_layer(fmt.CONTRIBUTIONS_NAME).output],
                        name=model.name + "_with_shares")
+
+
+def exported_network(model):
+    """What is exported: for an additive network, the same outputs from one table of weight x
+    naive-Bayes ratio, in float32 as training computes it (so the values are the same bits), 0.0
+    at <PAD> and <START>: one look-up per position instead of two and a product, and half the file. `check_parity` compares the export with `network_with_shares(model)`."""
+    if not _is_additive(model):
+        return model
+    keras, layers, LengthNormalisedShares, AdditiveProbability = _additive_layers()
+    weights = np.asarray(model.get_layer("weights").get_weights()[0], dtype=np.float32)
+    ratios = np.asarray(model.get_layer("naive_bayes_ratios").get_weights()[0], dtype=np.float32)
+    table = weights * ratios
+    table[[PAD_ID, START_ID]] = 0.0
+    ids = keras.Input(shape=(None,), dtype="int32", name=fmt.INPUT_NAME)
+    values = layers.Embedding(len(table), 1, name="weights_x_naive_bayes",
+                              embeddings_initializer=keras.initializers.Constant(table))(ids)
+    shares = LengthNormalisedShares(zero_at_uncounted=True, dtype="float64", name=fmt.CONTRIBUTIONS_NAME)(values, ids)
+    probability = AdditiveProbability(dtype="float64", name=fmt.OUTPUT_NAME)
+    output = probability(shares)
+    probability.set_weights(model.get_layer(fmt.OUTPUT_NAME).get_weights())
+    return keras.Model(ids, [output, shares], name=model.name + "_exported")

@@ -20,7 +20,11 @@ def card_markdown(card: dict) -> str:
     hp = card["hyperparameters"]
     sizes = card["data"]["split_sizes"]
     encoding = card.get("encoding", {})
-    pairs = " and word pairs" if encoding.get("ngrams", 1) == 2 else ""
+    held = "words and word pairs" if encoding.get("ngrams", 1) == 2 else "words"
+    if encoding.get("ngram_buckets"):
+        buckets = encoding["ngram_buckets"]
+        grams = "pairs and triples" if encoding.get("ngrams") == 3 else "pairs"
+        held = f"{hp['vocab_size'] - buckets:,} for words, {buckets:,} hashed buckets for word {grams}"
     rows = "as long as each review needs" if encoding.get("dynamic_length") else "fixed"
     long = card["metrics"].get("test_long_reviews")
     lines = [
@@ -39,7 +43,7 @@ def card_markdown(card: dict) -> str:
         "## Network",
         "",
         f"- Architecture: `{card['architecture']['name']}`, {card['parameters']:,} parameters",
-        f"- Vocabulary {hp['vocab_size']:,} ids (words{pairs}), reads up to {hp['max_length'] - 1:,} words "
+        f"- Vocabulary {hp['vocab_size']:,} ids ({held}), reads up to {hp['max_length'] - 1:,} words "
         f"per review (rows {rows}), batch {hp['batch_size']}, optimizer {hp['optimizer']}, loss {hp['loss']}",
         f"- Epochs: {card['epochs_run']} run of {hp['epochs']} allowed"
         + (f"; the weights of epoch {card['best_epoch']} (lowest validation loss) were kept"

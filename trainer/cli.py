@@ -51,7 +51,7 @@ def train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the architecture's: 30 with early stopping for trigram-nb and bigram-nb, 40 for seed)")
     parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: 64 for trigram-nb and bigram-nb, 512 for seed)")
     parser.add_argument("--vocab-size", type=int, metavar="N", help="ids in the word index, 4 reserved included (default: 65536 words for trigram-nb, "
-                        "whose 1048576 n-gram buckets come on top; 100000 for bigram-nb, 10000 for seed)")
+                        "whose 4194304 n-gram buckets come on top; 100000 for bigram-nb, 10000 for seed)")
     parser.add_argument("--max-length", type=int, metavar="N", help="<START> plus the words read per review (default: 3001 for bigram-nb, 256 for seed)")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights and shuffling (default 42); "
                         "the train/validation/test split has its own fixed seed")

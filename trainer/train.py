@@ -19,7 +19,7 @@ from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND
 from trainer import card as card_writer
 from trainer import data as data_sources
 from trainer import install, metrics
-from trainer.architectures import DEFAULT_ARCH, RECIPES, Recipe, exported_network
+from trainer.architectures import DEFAULT_ARCH, RECIPES, Recipe, exported_network, network_with_shares
 from trainer.export import PARITY_TOLERANCE, check_parity, export_onnx
 
 SAMPLES_PER_LABEL = 4
@@ -140,7 +140,7 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
         export_onnx(exported, staged / fmt.MODEL_FILE, settings=settings, word_index=word_index,
                     temperature=temperature, name=bundle_name, architecture=recipe.name,
                     created=created.isoformat())
-        parity = check_parity(exported, staged / fmt.MODEL_FILE, x_test)
+        parity = check_parity(network_with_shares(model), staged / fmt.MODEL_FILE, x_test)
         print(f"ONNX matches Keras on {len(split.test):,} test reviews: max |difference| {parity:.2e} "
               f"(allowed {PARITY_TOLERANCE:.0e})", flush=True)
 
