@@ -131,3 +131,14 @@ def test_old_bundles_give_exactly_their_old_probabilities(imdb_split, snippets):
     for name, hex_values in recorded.items():
         now = load_bundle(ROOT / "models" / name).classify_texts(texts)
         assert [float(p).hex() for p in now] == hex_values, name
+
+
+def test_the_apps_explanations_of_the_default_add_up_exactly(shipped_bundle, imdb_split, snippets):
+    from review_sentiment._additive import EXACT
+    from review_sentiment._classify import classify_texts
+
+    verdicts = classify_texts(shipped_bundle, imdb_split.test.texts[:100] + snippets.texts[:100])
+    assert {v.method for v in verdicts} == {EXACT}
+    for v in verdicts:
+        explained = v.baseline + sum(w.contribution for w in v.words if w.contribution is not None)
+        assert explained == pytest.approx(v.log_odds, abs=1e-6)

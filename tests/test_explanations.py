@@ -25,24 +25,30 @@ def seed_bundle():
     return load_bundle(next(default_models_dir().glob("seed-*")))
 
 
+@pytest.fixture(scope="module")
+def bigram_bundle():
+    """bigram-nb (the default until trigram-nb): additive under a bend, shared in proportion."""
+    return load_bundle(next(default_models_dir().glob("bigram-nb-*")))
+
+
 def _sum_of(verdict) -> float:
     return verdict.baseline + sum(w.contribution for w in verdict.words if w.contribution is not None)
 
 
-def test_contributions_add_up_to_the_log_odds_on_real_test_reviews(shipped_bundle, imdb_split):
+def test_contributions_add_up_to_the_log_odds_on_real_test_reviews(bigram_bundle, imdb_split):
     texts = imdb_split.test.texts[:400]
-    verdicts = classify_texts(shipped_bundle, texts)
+    verdicts = classify_texts(bigram_bundle, texts)
     assert {v.method for v in verdicts} == {EXACT_BENT}
     errors = [abs(_sum_of(v) - v.log_odds) for v in verdicts]
     assert max(errors) <= 1e-6
     # ... and the log-odds are those of the probability batch classification gives
-    probabilities = shipped_bundle.classify_texts(texts)
+    probabilities = bigram_bundle.classify_texts(texts)
     assert np.allclose(1 / (1 + np.exp(-np.array([v.log_odds for v in verdicts]))), probabilities, atol=1e-12)
 
 
-def test_a_word_gets_its_own_share_and_half_of_each_pair_it_is_in(shipped_bundle):
+def test_a_word_gets_its_own_share_and_half_of_each_pair_it_is_in(bigram_bundle):
     """Measured through the ONNX model directly: rows [<START>, id] against [<START>]."""
-    index, bundle = shipped_bundle.word_index, shipped_bundle
+    index, bundle = bigram_bundle.word_index, bigram_bundle
     ids = [index.id_of("not"), index.id_of("good"), index.id_of("not good")]
     rows = np.array([[START_ID, 0]] + [[START_ID, i] for i in ids], dtype=np.int32)
     log_odds = np.log(bundle.raw_probabilities(rows)) - np.log1p(-bundle.raw_probabilities(rows))
@@ -56,12 +62,12 @@ def test_a_word_gets_its_own_share_and_half_of_each_pair_it_is_in(shipped_bundle
     assert verdict.pair_shares[0] == pytest.approx(factor * own[2], abs=1e-9)
 
 
-def test_the_load_check_fails_a_wrong_claim_of_additivity(shipped_bundle):
-    right = shipped_bundle.additive
-    samples = [json.loads(line)["text"] for line in (shipped_bundle.folder / "samples.jsonl").open()]
-    assert additivity_error(shipped_bundle, right, samples) < 1e-9
+def test_the_load_check_fails_a_wrong_claim_of_additivity(bigram_bundle):
+    right = bigram_bundle.additive
+    samples = [json.loads(line)["text"] for line in (bigram_bundle.folder / "samples.jsonl").open()]
+    assert additivity_error(bigram_bundle, right, samples) < 1e-9
     no_bend = AdditiveShares(per_id=right.per_id, bend=None, baseline_z=right.baseline_z)
-    assert additivity_error(shipped_bundle, no_bend, samples) > 1e-3
+    assert additivity_error(bigram_bundle, no_bend, samples) > 1e-3
 
 
 def test_a_network_that_is_not_a_sum_is_explained_by_leaving_one_word_out(seed_bundle):
