@@ -23,7 +23,7 @@ FORBIDDEN_LIBRARY_PREFIXES = ("libtensorflow", "_pywrap_tensorflow", "libonnx_pr
 # Qt parts the spec leaves out; finding them means the trimming stopped working.
 UNWANTED_QT = ("translations", "qml", "libQt6Network", "libQt6Qml", "libQt6Quick", "libQt6Pdf",
                "libQt6WebEngine")
-BUDGET_MB = 150
+BUDGET_MB = 168  # issue 10: `du -sm dist` <= 160 (MiB), i.e. 167.8 MB, with the 18 MB trigram-nb bundle
 
 
 def _token(name: str) -> str:

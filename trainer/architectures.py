@@ -34,6 +34,8 @@ class Recipe:
     """Added to each id's count of positive and of negative reviews before the NB ratio is taken."""
     weights_start: float = 0.0
     """Each trainable weight's first value: 0 starts from z = bias, 1 from naive Bayes itself."""
+    dropout: float = 0.0
+    """Share of the positions' values dropped while training (none when classifying)."""
 
 
 RECIPES = {
@@ -138,7 +140,7 @@ def build_model(recipe: Recipe, settings: EncodingSettings, train_rows=None, tra
         model = _bigram_nb(settings, ratios)
     elif recipe.name == "trigram-nb":
         ratios = naive_bayes_ratios(train_rows, train_labels, settings.vocab_size, recipe.nb_smoothing)
-        model = _length_normalised_nb(settings, ratios, recipe.weights_start)
+        model = _length_normalised_nb(settings, ratios, recipe.weights_start, recipe.dropout)
     else:
         raise ValueError(f"unknown architecture {recipe.name!r}")
     optimizer = "adam" if recipe.learning_rate is None else keras.optimizers.Adam(recipe.learning_rate)
@@ -211,7 +213,8 @@ def _additive_layers():
     return keras, layers, LengthNormalisedShares, AdditiveProbability
 
 
-def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weights_start: float = 0.0):
+def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weights_start: float = 0.0,
+                          dropout: float = 0.0):
     """z = bias + sum over counted positions of w[id] * nb[id] / sqrt(n); probability sigmoid(z).
     The layer named CONTRIBUTIONS_NAME gives each position's share (see `network_with_shares`)."""
     keras, layers, LengthNormalisedShares, AdditiveProbability = _additive_layers()
@@ -221,6 +224,8 @@ def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weight
     nb = layers.Embedding(settings.vocab_size, 1, trainable=False, name="naive_bayes_ratios",
                           embeddings_initializer=keras.initializers.Constant(ratios.reshape(-1, 1)))(ids)
     weighted = layers.Multiply(name="weighted")([weights, nb])
+    if dropout:
+        weighted = layers.Dropout(dropout, name="dropout")(weighted)
     shares = LengthNormalisedShares(dtype="float64", name=fmt.CONTRIBUTIONS_NAME)(weighted, ids)
     output = AdditiveProbability(dtype="float64", name=fmt.OUTPUT_NAME)(shares)
     return keras.Model(ids, output, name="trigram_nb")

@@ -141,12 +141,12 @@ def plot_reliability_by_length(parts: dict[str, list[dict]], path: Path) -> None
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.6), dpi=100, sharey=True)
     for number, (ax, name) in enumerate(zip(axes, names)):
         ax.plot([0, 1], [0, 1], "--", color="grey")
-        for part, buckets in parts.items():
+        for colour, (part, buckets) in enumerate(parts.items()):  # one colour per part in every panel
             bucket = buckets[number]
             used = [b for b in bucket["reliability"] if b["count"]]
             if used:
                 ax.plot([b["mean_probability"] for b in used], [b["fraction_positive"] for b in used], "o-",
-                        markersize=3, label=f"{part} (n={bucket['n']:,}, ECE {bucket['ece']:.3f})")
+                        color=f"C{colour}", markersize=3, label=f"{part} (n={bucket['n']:,}, ECE {bucket['ece']:.3f})")
         ax.set(title=f"{name} words", xlabel="Probability of positive shown", xlim=(0, 1), ylim=(0, 1))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=7)
