@@ -87,6 +87,10 @@ class ReviewResult:
     error: str = ""
     knows_a_word: bool = True
     """False when no word of the text is in the model's vocabulary: always uncertain."""
+    model: str = ""
+    """The name of the model that gave the verdict (its bundle's name)."""
+    word_index_sha256: str = ""
+    """The hash of that model's word index: two models with one name but other words differ here."""
 
     @property
     def ok(self) -> bool:
@@ -410,13 +414,14 @@ def classify_reviews(
     """
     batches = _batches(reviews, _rows_per_batch(bundle.settings, batch_size))
     encoded = _encode_in_workers(bundle, batches, workers) if workers > 0 else _encode_here(bundle, batches)
+    made_by = (bundle.name, bundle.word_index.sha256)  # hashed once: the index is large
     try:
         for batch, model_batches in encoded:
             if cancelled is not None and cancelled.is_set():
                 return
             if rows_seen is not None:
                 rows_seen(model_batches)
-            yield _results(bundle, batch, model_batches, band)
+            yield _results(bundle, batch, model_batches, band, made_by)
     finally:
         encoded.close()  # stops the workers, if any
 
@@ -503,7 +508,8 @@ def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _results(bundle, batch: list[Review], model_batches: ModelBatches, band: float) -> list[ReviewResult]:
+def _results(bundle, batch: list[Review], model_batches: ModelBatches, band: float,
+             made_by: tuple[str, str]) -> list[ReviewResult]:
     count = sum(len(rows) for rows, _ in model_batches)
     probabilities, knows_a_word = np.empty(count, dtype=np.float64), np.empty(count, dtype=bool)
     for rows, ids in model_batches:
@@ -515,10 +521,10 @@ def _results(bundle, batch: list[Review], model_batches: ModelBatches, band: flo
     for review in batch:
         if review.error:
             results.append(ReviewResult(review.source, review.line, review.text, None, "",
-                                        review.warning, review.error))
+                                        review.warning, review.error, True, *made_by))
         else:
             p, known = next(verdicts)
             results.append(ReviewResult(review.source, review.line, review.text, p,
                                         label_for(p, band) if known else UNCERTAIN, review.warning,
-                                        knows_a_word=known))
+                                        "", known, *made_by))
     return results

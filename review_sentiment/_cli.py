@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="review-sentiment classify",
         description="Classify movie reviews as positive, negative or uncertain. One output record per review: "
-        "source, line, label, probability (of positive), confidence, warning, error.",
+        "source, line, label, probability (of positive), confidence, warning, error, model, word_index_sha256.",
         epilog="Exit status: 0 all classified, 1 some inputs failed (the rest is still written), 2 usage error.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",

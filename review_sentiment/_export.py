@@ -19,7 +19,7 @@ from typing import TextIO
 from review_sentiment._batch import ReviewResult
 from review_sentiment._verdict import NEGATIVE, POSITIVE, UNCERTAIN, confidence
 
-FIELDS = ("source", "line", "label", "probability", "confidence", "warning", "error")
+FIELDS = ("source", "line", "label", "probability", "confidence", "warning", "error", "model", "word_index_sha256")
 EXPLAIN_CSV_FIELDS = ("log_odds", "baseline", "top_phrases")  # with --explain; JSON lines add the words too
 FORMATS = ("csv", "jsonl")
 ERRORS_KEPT = 20
@@ -35,9 +35,9 @@ def format_for_path(path: str | Path | None) -> str:
     return "jsonl" if path and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv"
 
 
-def record_of(result: ReviewResult) -> dict:
+def record_of(result: ReviewResult, with_text: bool = False) -> dict:
     p = result.probability
-    return {
+    record = {
         "source": result.source,
         "line": result.line,
         "label": result.label,
@@ -45,7 +45,12 @@ def record_of(result: ReviewResult) -> dict:
         "confidence": None if p is None else confidence(p),
         "warning": result.warning,
         "error": result.error,
+        "model": result.model,
+        "word_index_sha256": result.word_index_sha256,
     }
+    if with_text:
+        record["text"] = result.text
+    return record
 
 
 def _file_mode(path: Path) -> int:
@@ -66,20 +71,22 @@ def _file_mode(path: Path) -> int:
 def _csv_row(result: ReviewResult) -> tuple:
     p = result.probability
     return (result.source, "" if result.line is None else result.line, result.label,
-            "" if p is None else p, "" if p is None else confidence(p), result.warning, result.error)
+            "" if p is None else p, "" if p is None else confidence(p), result.warning, result.error,
+            result.model, result.word_index_sha256)
 
 
 class ResultWriter:
     """`with ResultWriter(path, "csv") as w: w.write(results)`; counts labels and keeps the first errors."""
 
     def __init__(self, path: str | Path | None, output_format: str = "csv", overwrite: bool = False,
-                 explain: bool = False) -> None:
+                 explain: bool = False, with_text: bool = False) -> None:
         if output_format not in FORMATS:
             raise ValueError(f"unknown output format {output_format!r}; use csv or jsonl")
         self.path = Path(path) if path else None
         self.format = output_format
         self.overwrite = overwrite
         self.explain = explain
+        self.with_text = with_text  # the app's exports carry the review text; the command's do not
         self.counts = {POSITIVE: 0, NEGATIVE: 0, UNCERTAIN: 0, "failed": 0}
         self.first_errors: list[str] = []
         self._temp: Path | None = None
@@ -99,7 +106,7 @@ class ResultWriter:
             self._stream = open(handle, "w", encoding="utf-8", newline="")
         if self.format == "csv":
             self._csv = csv.writer(self._stream, lineterminator="\n")
-            self._csv.writerow(FIELDS + (EXPLAIN_CSV_FIELDS if self.explain else ()))
+            self._csv.writerow(FIELDS + (EXPLAIN_CSV_FIELDS if self.explain else ()) + (("text",) if self.with_text else ()))
         return self
 
     def write(self, results: Iterable[ReviewResult], explanations: list | None = None) -> None:
@@ -115,9 +122,11 @@ class ResultWriter:
         if self.explain:
             self._write_explained(results, explanations)
         elif self._csv is not None:
-            self._csv.writerows(_csv_row(r) for r in results)
+            rows = (_csv_row(r) + (r.text,) for r in results) if self.with_text else map(_csv_row, results)
+            self._csv.writerows(rows)
         else:
-            self._stream.write("".join(json.dumps(record_of(r), ensure_ascii=False) + "\n" for r in results))
+            self._stream.write("".join(json.dumps(record_of(r, self.with_text), ensure_ascii=False) + "\n"
+                                       for r in results))
 
     def _write_explained(self, results: list[ReviewResult], explanations: list) -> None:
         from review_sentiment._explain_batch import explanation_fields_json, top_phrases

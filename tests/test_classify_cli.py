@@ -49,6 +49,8 @@ def test_folder_to_csv_on_stdout_with_the_single_review_probabilities(capsys, tm
         assert same_probability(shipped_bundle, float(row["probability"]), verdict.probability)
         assert row["label"] == verdict.label
         assert row["line"] == "" and row["error"] == ""
+        # Every record names the model that made it, and its word index.
+        assert (row["model"], row["word_index_sha256"]) == (shipped_bundle.name, shipped_bundle.word_index.sha256)
     assert f"{len(reviews)} records" in err and "0 failed" in err
 
 
@@ -60,7 +62,8 @@ def test_per_line_jsonl_output_file(capsys, tmp_path, reviews, shipped_bundle):
     assert code == 0 and out == ""
     records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert [r["line"] for r in records] == list(range(1, len(reviews) + 1))
-    assert {"source", "line", "label", "probability", "error"} <= set(records[0])
+    assert {"source", "line", "label", "probability", "error", "model", "word_index_sha256"} <= set(records[0])
+    assert records[0]["model"] == shipped_bundle.name and "text" not in records[0]
     assert same_probability(shipped_bundle, records[3]["probability"], classify_text(shipped_bundle, reviews[3]).probability)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt", "out.jsonl"]  # no temporary file left
     assert output.stat().st_mode & 0o777 == source.stat().st_mode & 0o777  # an ordinary file, not a private one
