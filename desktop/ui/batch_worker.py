@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from review_sentiment._batch import InputMode, ReviewReader, classify_reviews, find_input_files
+from review_sentiment._batch import BATCH_SIZE, InputMode, ReviewReader, classify_reviews, find_input_files
+from review_sentiment._cli import default_jobs
 
-# Small batches keep Cancel quick and the table filling smoothly; large enough to stay fast.
-BATCH_SIZE = 256
+# The `classify` command's batches and encoding processes, so the tab keeps the command's pace;
+# results still reach the table a few times a second (REPORT_SECONDS) and Cancel acts per batch.
 REPORT_SECONDS = 0.2
 GIL_SWITCH_SECONDS = 0.0002
 
@@ -26,6 +27,8 @@ class BatchRequest:
     field: str
     extensions: tuple[str, ...]
     band: float
+    workers: int = -1
+    """Processes that encode text beside this one; -1: as many as the `classify` command uses."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class BatchJob(QRunnable):
             reviews = 0
             pending: list = []
             last_report = 0.0
-            for results in classify_reviews(self.bundle, reader, request.band, BATCH_SIZE, self._cancel):
+            workers = default_jobs() if request.workers < 0 else request.workers
+            for results in classify_reviews(self.bundle, reader, request.band, BATCH_SIZE, self._cancel, workers):
                 reviews += len(results)
                 pending += results
                 now = time.perf_counter()

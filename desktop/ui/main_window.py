@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.batch_view.review_opened.connect(self.show_review)
         self.model_loaded.connect(self.batch_view.set_bundle)
         self.band_changed.connect(self.batch_view.set_band)
+        self.batch_view.band_chosen.connect(self.review_view.set_band)
         self.tabs.addTab(self.batch_view, "&Batch")
         self.setCentralWidget(self.tabs)
         self.review_view.editor.setFocus()  # ready for a paste as soon as the window opens

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from review_sentiment._reading import ReadError, TextFile, describe_os_error, read_text_file
@@ -25,7 +26,12 @@ def read_review_file(path: Path) -> TextFile:
 
 
 class ReviewEditor(QPlainTextEdit):
-    """A plain-text editor that takes a dropped text file as the review."""
+    """A plain-text editor that takes a dropped text file as the review.
+
+    Tab moves the focus on (a review needs no tab characters), and
+    text put in from elsewhere (a batch row, a file) replaces the old text as one step that
+    Ctrl+Z takes back.
+    """
 
     file_dropped = Signal(Path)
 
@@ -36,6 +42,19 @@ class ReviewEditor(QPlainTextEdit):
             "The verdict follows as you type."
         )
         self.setAccessibleName("Review text")
+        self.setTabChangesFocus(True)
+
+    def setPlainText(self, text: str) -> None:
+        """Replace the whole text as one edit that can be undone (QPlainTextEdit's own clears the undo history)."""
+        if not self.toPlainText():
+            super().setPlainText(text)
+            return
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        self.moveCursor(QTextCursor.MoveOperation.Start)
 
     @staticmethod
     def _dropped_file(mime) -> Path | None:
