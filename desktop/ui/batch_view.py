@@ -54,6 +54,7 @@ MODES = (  # (what the chooser says, mode)
 )
 LABEL_FILTERS = (("All results", ""), ("Positive", POSITIVE), ("Negative", NEGATIVE),
                  ("Uncertain", UNCERTAIN), ("Failed only", FAILED))
+CHART_HEIGHT = 120
 TSV_COLUMNS = ("source", "line", "label", "confidence", "probability", "status", "model", "text")
 
 
@@ -299,6 +300,7 @@ class BatchView(QWidget):
         self.splitter.addWidget(self.chart)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([400, CHART_HEIGHT])
         layout.addWidget(self.splitter, stretch=1)
         layout.addLayout(self._build_footer())
         self._build_shortcuts()
@@ -507,11 +509,18 @@ class BatchView(QWidget):
         colours = {label: theme.label_colour(self.table, label) for label in (POSITIVE, NEGATIVE, UNCERTAIN, FAILED)}
         self.model.set_colours(colours)
 
+    def reset_layout(self) -> None:
+        self.splitter.setSizes([max(200, self.splitter.height() - CHART_HEIGHT), CHART_HEIGHT])
+
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
-        if event.type() == event.Type.PaletteChange and hasattr(self, "table"):
+        if not hasattr(self, "table"):
+            return
+        if event.type() == event.Type.PaletteChange:
             self._colour_labels()
             self.chart.update()
+        elif event.type() == event.Type.FontChange:  # zoomed: rows as tall as the new text
+            self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
 
     # -- inputs -------------------------------------------------------------------------------------
 

@@ -4,13 +4,16 @@ panel and the status bar. Loads models off the UI thread and refuses bad ones wi
 
 from __future__ import annotations
 
+import re
 import sys
-
+from importlib import metadata
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -22,8 +25,10 @@ from PySide6.QtWidgets import (
 
 from review_sentiment._bundle import BundleError, default_models_dir, load_bundle
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
+from review_sentiment import bundle_format as fmt
 from desktop.ui import settings as keys
 from desktop.ui.batch_view import BatchView
+from desktop.ui.theme import FocusFrame
 from desktop.ui.model_panel import ModelPanel
 from desktop.ui.review_view import ReviewView, write_page
 from desktop.ui.workers import Worker, WorkerPool
@@ -35,6 +40,73 @@ NO_MODEL_HELP = (
     "Retrain one with `uv run python -m trainer` (it writes a bundle into models/), "
     "or open a bundle with File → Open model… (Ctrl+O)."
 )
+MIN_WIDTH, MIN_HEIGHT = 800, 600  # the smallest window every tab still works in
+MODEL_PANEL_WIDTH, MODEL_PANEL_MIN_WIDTH = 300, 200  # the panel never shrinks to cut-off text
+ZOOM_STEPS = (-3, 6)  # font size steps below and above the system's (one step: 1 point)
+# onnxruntime's own wording, e.g. "[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : Load model from ... failed"
+ORT_ERROR = re.compile(r"\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*(\w+)\s*:[^)]*")
+ORT_MEANINGS = {
+    "INVALID_PROTOBUF": "the file is not a valid ONNX model: it may be truncated, corrupt or another kind of file",
+    "NO_SUCHFILE": "the file cannot be found",
+    "INVALID_GRAPH": "the model inside the file is broken",
+    "NOT_IMPLEMENTED": "the model uses operations this app's ONNX Runtime cannot run",
+    "FAIL": "ONNX Runtime could not load it",
+}
+
+
+def app_version() -> str:
+    try:
+        return metadata.version("review-sentiment")
+    except metadata.PackageNotFoundError:  # a build without the package's metadata
+        return "(version unknown)"
+
+
+def human_reason(reason: str) -> str:
+    """A model problem in words a person reads: onnxruntime's codes become what they mean."""
+    def meaning(match: re.Match) -> str:
+        return ORT_MEANINGS.get(match.group(1), "ONNX Runtime could not load it")
+    return ORT_ERROR.sub(meaning, reason).replace("( ", "(").strip()
+
+
+# The model dialog is a module function so tests can put a fake in its place.
+def choose_model(parent: QWidget, start: str) -> str:
+    """A model.onnx file or a bundle folder (one holding model.onnx or CURRENT)."""
+    dialog = BundleDialog(parent, "Open model (a bundle folder or its model.onnx)", start,
+                          "Model bundles (*.onnx);;All files (*)")
+    return dialog.selectedFiles()[0] if dialog.exec() == QDialog.DialogCode.Accepted else ""
+
+
+def choose_review(parent: QWidget, start: str) -> str:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open review text", start, "Text files (*.txt);;All files (*)")
+    return path
+
+
+class BundleDialog(QFileDialog):
+    """A file dialog where Open on a bundle folder takes the folder instead of going into it."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.setOption(QFileDialog.Option.DontUseNativeDialog)  # native dialogs cannot take a folder here
+        self.setFileMode(QFileDialog.FileMode.ExistingFile)
+
+    def accept(self) -> None:
+        chosen = self.selectedFiles()
+        if chosen and _is_bundle_folder(Path(chosen[0])):
+            QDialog.accept(self)
+        else:
+            super().accept()
+
+
+def _is_bundle_folder(path: Path) -> bool:
+    return path.is_dir() and ((path / fmt.MODEL_FILE).is_file() or (path / fmt.CURRENT_POINTER).is_file())
+
+
+def shipped_bundles(models_dir: Path) -> list[Path]:
+    """The bundle folders shipped in models/, newest name first."""
+    try:
+        return sorted((p for p in models_dir.iterdir() if (p / fmt.MODEL_FILE).is_file()), reverse=True)
+    except OSError:
+        return []
 
 
 def load_first(candidates: list[Path]):
@@ -63,11 +135,15 @@ class MainWindow(QMainWindow):
         self._bundle = None
         self._pool = WorkerPool(max_threads=2, parent=self)
         self.setWindowTitle(APP_TITLE)
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
+        self._zoom = 0
         self._create_actions()
         self._create_menus()
         self._create_central_widget()
         self._create_model_dock()
         self._create_status_bar()
+        self.focus_frame = FocusFrame(self)
+        self._default_state = self.saveState()
         self._restore_settings()
         self._load_first_model(model_path)
 
@@ -130,6 +206,15 @@ class MainWindow(QMainWindow):
             "&Widen uncertain band", "Ctrl+]", lambda: self._step_band(+1), "Call more verdicts uncertain")
         self.narrower_band_action = self._action(
             "&Narrow uncertain band", "Ctrl+[", lambda: self._step_band(-1), "Call fewer verdicts uncertain")
+        self.zoom_in_action = self._action("Zoom &in", QKeySequence.StandardKey.ZoomIn, lambda: self.zoom(+1),
+                                           "Larger text everywhere in the window")
+        self.zoom_in_action.setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
+        self.zoom_out_action = self._action("Zoom &out", QKeySequence.StandardKey.ZoomOut, lambda: self.zoom(-1),
+                                            "Smaller text everywhere in the window")
+        self.zoom_reset_action = self._action("&Actual size", "Ctrl+0", lambda: self.zoom(-self._zoom),
+                                              "Text at the system's size")
+        self.reset_layout_action = self._action("&Reset layout", "Ctrl+Shift+R", self.reset_layout,
+                                                "Put the model panel and the window's parts back where they started")
         self.model_info_action = self._action(
             "&Model information", "Ctrl+I", self._show_model_panel, "What the model is and how well it did")
         self.about_action = self._action("&About Review Sentiment", "F1", self._about, "About this app")
@@ -149,6 +234,11 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.wider_band_action)
         self.view_menu.addAction(self.narrower_band_action)
+        self.view_menu.addSeparator()
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
+            self.view_menu.addAction(action)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.reset_layout_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.model_info_action)
         help_menu.addAction(self.about_action)
@@ -171,12 +261,14 @@ class MainWindow(QMainWindow):
         self.model_loaded.connect(self.batch_view.set_bundle)
         self.band_changed.connect(self.batch_view.set_band)
         self.batch_view.band_chosen.connect(self.review_view.set_band)
+        self.batch_view.setMinimumWidth(420)
         self.tabs.addTab(self.batch_view, "&Batch")
         self.setCentralWidget(self.tabs)
         self.review_view.editor.setFocus()  # ready for a paste as soon as the window opens
 
     def _create_model_dock(self) -> None:
         self.model_panel = ModelPanel()
+        self.model_panel.setMinimumWidth(MODEL_PANEL_MIN_WIDTH)
         self.model_dock = QDockWidget("Model", self)
         self.model_dock.setObjectName("modelDock")
         self.model_dock.setWidget(self.model_panel)
@@ -185,7 +277,7 @@ class MainWindow(QMainWindow):
         toggle.setText("&Model panel")
         toggle.setShortcut(QKeySequence("Ctrl+M"))
         self.view_menu.insertAction(self.view_menu.actions()[0], toggle)
-        self.resizeDocks([self.model_dock], [340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.model_dock], [MODEL_PANEL_WIDTH], Qt.Orientation.Horizontal)
 
     def _create_status_bar(self) -> None:
         self.model_label = QLabel("No model")
@@ -206,22 +298,36 @@ class MainWindow(QMainWindow):
         self.review_view.set_band(keys.read_float(
             self.settings, keys.UNCERTAIN_BAND, DEFAULT_UNCERTAIN_BAND, 0.0, MAX_UNCERTAIN_BAND))
         self.review_view.highlight_box.setChecked(keys.read_bool(self.settings, keys.HIGHLIGHT_WORDS, True))
+        self.zoom(int(keys.read_float(self.settings, keys.ZOOM, 0, *ZOOM_STEPS)))
+        self.batch_view.start_folder = keys.read_folder(self.settings, keys.LAST_FOLDER)
         self._fill_recent_menu(keys.read_list(self.settings, keys.RECENT_MODELS))
+        self.resizeDocks([self.model_dock], [max(self.model_dock.width(), MODEL_PANEL_WIDTH)], Qt.Orientation.Horizontal)
 
     def _save_settings(self) -> None:
         self.settings.setValue(keys.GEOMETRY, self.saveGeometry())
         self.settings.setValue(keys.WINDOW_STATE, self.saveState())
         self.settings.setValue(keys.UNCERTAIN_BAND, self.uncertain_band)
         self.settings.setValue(keys.HIGHLIGHT_WORDS, self.review_view.highlight_box.isChecked())
+        self.settings.setValue(keys.ZOOM, self._zoom)
+        self.settings.setValue(keys.LAST_FOLDER, self.batch_view.start_folder)
         self.settings.sync()
 
     def _fill_recent_menu(self, paths: list[str]) -> None:
+        """The models opened lately, then the ones shipped with the app (always there to go back to)."""
         self.recent_menu.clear()
-        for number, path in enumerate(paths, start=1):
-            action = self._action(f"&{number} {path}", f"Ctrl+Alt+{number}",
+        shipped = [p for p in shipped_bundles(self.models_dir) if str(p.resolve()) not in paths
+                   and str((p / fmt.MODEL_FILE).resolve()) not in paths]
+        for number, path in enumerate(paths + [str(p) for p in shipped], start=1):
+            name = _display_name(Path(path))
+            text = f"&{number} {name}" if number < 10 else name
+            if Path(path) in shipped:
+                text += " (shipped)"
+            action = self._action(text, f"Ctrl+Alt+{number}" if number < 10 else "",
                                   lambda checked=False, p=path: self.open_model(p), f"Load {path}")
+            if number == len(paths) + 1 and paths:
+                self.recent_menu.addSeparator()
             self.recent_menu.addAction(action)
-        self.recent_menu.setEnabled(bool(paths))
+        self.recent_menu.setEnabled(bool(paths or shipped))
 
     # -- models -------------------------------------------------------------------------------------
 
@@ -240,7 +346,10 @@ class MainWindow(QMainWindow):
     def _first_model_ready(self, bundle, problems: list[BundleError]) -> None:
         self._model_ready(bundle, remember=False)
         if problems:
-            self.statusBar().showMessage(f"Could not open {problems[0]}; using {bundle.path}", 15000)
+            # Said in a dialog, not in the status bar: the person asked for that model.
+            problem = problems[0]
+            self._warn("Model not opened", f"Could not open the model {problem.path}",
+                       f"{_reason_text(problem)}\n\nUsing {bundle.name} instead.", str(problem))
 
     def _model_ready(self, bundle, *, remember: bool) -> None:
         self._bundle = bundle
@@ -250,33 +359,34 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {bundle.name}")
         self.model_label.setToolTip(str(bundle.path))
         self.model_panel.show_bundle(bundle)
-        self.statusBar().showMessage(f"Loaded model {bundle.path}", 5000)
+        self.statusBar().showMessage(f"Loaded model {bundle.name}", 5000)
         self.review_view.set_bundle(bundle)
         self.model_loaded.emit(bundle)
 
     def _model_refused(self, error: Exception) -> None:
         error = _as_bundle_error(error)
         kept = f"The model in use is still {self._bundle.name}." if self._bundle else NO_MODEL_HELP
-        self.statusBar().showMessage(f"Could not open model {error.path}", 10000)
-        self._warn("Could not open the model", f"Could not open {error.path}",
-                   f"{error.reason}.{' ' + error.hint + '.' if error.hint else ''}\n\n{kept}")
+        self._warn("Model not opened", f"Could not open the model {error.path}",
+                   f"{_reason_text(error)}\n\n{kept}", str(error))
         self.model_failed.emit(error)
 
     def _no_model(self, error: Exception) -> None:
         """Nothing loaded at start: the window stays usable and says how to get a model."""
         error = _as_bundle_error(error)
         self.model_label.setText("No model")
-        self.model_panel.show_bundle(None, f"No model loaded.\n\n{error.path}: {error.reason}.\n\n{NO_MODEL_HELP}")
-        self.review_view.show_state("No model loaded", f"{error.path}: {error.reason}.\n\n{NO_MODEL_HELP}")
-        self._warn("No model loaded", f"Could not open {error.path}", f"{error.reason}.\n\n{NO_MODEL_HELP}")
+        reason = human_reason(error.reason)
+        self.model_panel.show_bundle(None, f"No model loaded.\n\n{error.path}: {reason}.\n\n{NO_MODEL_HELP}")
+        self.review_view.show_state("No model loaded", f"{error.path}: {reason}.\n\n{NO_MODEL_HELP}")
+        self._warn("No model loaded", f"Could not open the model {error.path}", f"{reason}.\n\n{NO_MODEL_HELP}",
+                   str(error))
         self.model_failed.emit(error)
 
     # -- menu actions -------------------------------------------------------------------------------
 
     def _ask_for_model(self) -> None:
-        start = str(self._bundle.folder if self._bundle else self.models_dir)
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", start, "Model bundles (*.onnx);;All files (*)")
+        path = choose_model(self, self.batch_view.start_folder)
         if path:
+            self.batch_view.start_folder = str(Path(path).parent)
             self.open_model(path)
 
     def _ask_where_to_save_explanation(self) -> None:
@@ -300,10 +410,28 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Copied the review and its explanation as an image", 5000)
 
     def _ask_for_review(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open review text", "", "Text files (*.txt);;All files (*)")
+        path = choose_review(self, self.batch_view.start_folder)
         if path:
+            self.batch_view.start_folder = str(Path(path).parent)
             self.tabs.setCurrentWidget(self.review_view)
             self.review_view.open_file(Path(path))
+
+    def zoom(self, steps: int) -> None:
+        """Text `steps` points larger (or smaller), within ZOOM_STEPS of the system's size."""
+        self._zoom = max(ZOOM_STEPS[0], min(ZOOM_STEPS[1], self._zoom + steps))
+        font = QApplication.font()
+        font.setPointSizeF(font.pointSizeF() + self._zoom)
+        self.setFont(font)
+        self.zoom_out_action.setEnabled(self._zoom > ZOOM_STEPS[0])
+        self.zoom_in_action.setEnabled(self._zoom < ZOOM_STEPS[1])
+
+    def reset_layout(self) -> None:
+        """The model panel docked on the right at its first width, the tabs' splitters as they started."""
+        self.restoreState(self._default_state)
+        self.model_dock.setFloating(False)
+        self.model_dock.show()
+        self.resizeDocks([self.model_dock], [MODEL_PANEL_WIDTH], Qt.Orientation.Horizontal)
+        self.batch_view.reset_layout()
 
     def _step_band(self, step: int) -> None:
         box = self.review_view.verdict_panel.band_box
@@ -321,18 +449,33 @@ class MainWindow(QMainWindow):
         self.model_dock.show()
         self.model_dock.raise_()
 
-    def _about(self) -> None:
-        model = f"<p>Model: {self._bundle.name}</p>" if self._bundle else ""
-        QMessageBox.about(
-            self, f"About {APP_TITLE}",
-            f"<h3>{APP_TITLE}</h3><p>Tells whether a movie review is positive or negative, how sure it "
-            "is, and which words decided it. Runs entirely offline.</p>" + model)
+    def about_text(self) -> str:
+        import onnxruntime
+        import PySide6
 
-    def _warn(self, title: str, text: str, detail: str) -> None:
-        """A warning that does not block the event loop (the window keeps working behind it)."""
+        model = f"<p>Model in use: {self._bundle.name}</p>" if self._bundle else ""
+        return (f"<h3>{APP_TITLE} {app_version()}</h3><p>Tells whether a movie review is positive or "
+                "negative, how sure it is, and which words decided it. Runs entirely offline.</p>"
+                f"{model}<p>Licence: MIT.<br>Built with Qt {qVersion()} and Qt for Python (PySide6 "
+                f"{PySide6.__version__}, LGPL-3.0) and ONNX Runtime {onnxruntime.__version__} (MIT).</p>")
+
+    def _about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_TITLE}", self.about_text(),
+                          QMessageBox.StandardButton.Close, self)
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.about_box = box
+        box.open()
+
+    def _warn(self, title: str, text: str, detail: str, technical: str = "") -> None:
+        """A warning that does not block the event loop (the window keeps working behind it).
+        Short titles (window managers cut long ones); onnxruntime's own text only under Details."""
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setInformativeText(detail)
+        if technical and technical not in detail:
+            box.setDetailedText(technical)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.warning_box = box
         box.open()
 
     # -- closing ------------------------------------------------------------------------------------
@@ -343,6 +486,17 @@ class MainWindow(QMainWindow):
             self.tabs.widget(index).close()  # lets a tab cancel its own work
         self._pool.wait()
         event.accept()
+
+
+def _reason_text(error: BundleError) -> str:
+    return f"{human_reason(error.reason)}.{' ' + error.hint + '.' if error.hint else ''}"
+
+
+def _display_name(path: Path) -> str:
+    """A model's folder name (and file when it is not model.onnx), never the whole local path."""
+    if path.name == fmt.MODEL_FILE:
+        path = path.parent
+    return path.name or str(path)
 
 
 def _as_bundle_error(error: Exception) -> BundleError:

@@ -20,6 +20,8 @@ LAST_MODEL = "model/last"
 RECENT_MODELS = "model/recent"
 UNCERTAIN_BAND = "verdict/uncertain_band"
 HIGHLIGHT_WORDS = "view/highlight_words"
+ZOOM = "view/zoom"
+LAST_FOLDER = "dialogs/last_folder"
 
 MAX_RECENT_MODELS = 5
 
@@ -59,6 +61,14 @@ def read_list(settings: QSettings, key: str) -> list[str]:
     if isinstance(value, str):  # a one-item list comes back from INI as a plain string
         value = [value] if value else []
     return [str(v) for v in value or [] if v]
+
+
+def read_folder(settings: QSettings, key: str) -> str:
+    """A remembered folder that still exists, else the home folder (never the program's own folder)."""
+    value = settings.value(key)
+    if isinstance(value, str) and value and Path(value).is_dir():
+        return value
+    return str(Path.home())
 
 
 def remember_model(settings: QSettings, path: Path) -> list[str]:
