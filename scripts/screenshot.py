@@ -1,10 +1,14 @@
-"""Render the main window with a real IMDB test review in it, as a person sees it, to a PNG.
+"""Render the main window as a person sees it, to a PNG: the Review tab with a real IMDB test
+review in it, or the Batch tab after classifying real IMDB test reviews one per line.
 
-    uv run python scripts/screenshot.py                 # docs/screenshot.png
-    uv run python scripts/screenshot.py --dark --output docs/screenshot-dark.png
+    uv run --group train python scripts/screenshot.py                 # docs/screenshot.png
+    uv run --group train python scripts/screenshot.py --dark --output docs/screenshot-dark.png
+    uv run --group train python scripts/screenshot.py --tab batch --output docs/screenshot-batch.png
+    uv run --group train python scripts/screenshot.py --size 800x600 --output /tmp/small.png
 
 Uses the real window, the shipped model and the Qt offscreen platform (no display needed), with
-a throw-away settings file so a person's saved window size and choices play no part.
+a throw-away settings file so a person's saved window size and choices play no part. The batch
+input is named relative to a temporary folder, so no local path shows in the picture.
 """
 
 from __future__ import annotations
@@ -17,15 +21,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+BATCH_REVIEWS = 3000
 
 
-def pick_review() -> str:
+def test_reviews():
+    from trainer.data import load_movie_reviews, split
+
+    return split(load_movie_reviews(), "imdb").test
+
+
+def pick_review(test) -> str:
     """A clearly positive test review of 120-200 words whose reasons show both colours."""
     from review_sentiment._bundle import default_models_dir, load_bundle
     from review_sentiment._classify import classify_text
-    from trainer.data import load_movie_reviews, split
 
-    test = split(load_movie_reviews(), "imdb").test
     bundle = load_bundle(default_models_dir())
     candidates = [t for t, y in zip(test.texts, test.labels) if y == 1 and 120 <= len(t.split()) <= 200 and "<br" not in t]
     for text, p in zip(candidates, bundle.classify_texts(candidates)):
@@ -36,37 +45,25 @@ def pick_review() -> str:
     raise SystemExit("no suitable review found in the test split")
 
 
-def dark_palette():
-    from PySide6.QtGui import QColor, QPalette
-
-    roles = QPalette.ColorRole
-    palette = QPalette()
-    for role, colour in (
-        (roles.Window, "#2b2b2b"), (roles.WindowText, "#e6e6e6"), (roles.Base, "#1e1e1e"),
-        (roles.AlternateBase, "#2f2f2f"), (roles.Text, "#e6e6e6"), (roles.Button, "#353535"),
-        (roles.ButtonText, "#e6e6e6"), (roles.Highlight, "#3d6fb6"), (roles.HighlightedText, "#ffffff"),
-        (roles.PlaceholderText, "#9a9a9a"), (roles.ToolTipBase, "#353535"), (roles.ToolTipText, "#e6e6e6"),
-        (roles.Link, "#7fb2ff"), (roles.Mid, "#444444"), (roles.Dark, "#1a1a1a"), (roles.Light, "#505050"),
-    ):
-        palette.setColor(role, QColor(colour))
-    return palette
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--dark", action="store_true", help="render with the dark colour scheme")
     parser.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--tab", choices=("review", "batch"), default="review")
     args = parser.parse_args()
+    output = args.output.resolve()
 
-    settings_dir = tempfile.mkdtemp(prefix="review-sentiment-shot-")
+    work = Path(tempfile.mkdtemp(prefix="review-sentiment-shot-"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["REVIEW_SENTIMENT_SETTINGS"] = str(Path(settings_dir) / "settings.ini")
+    os.environ["REVIEW_SENTIMENT_SETTINGS"] = str(work / "settings.ini")
 
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
+    from review_sentiment._batch import InputMode
     from desktop.app import create_application
     from desktop.ui.main_window import MainWindow
+    from desktop.ui.theme import dark_palette
 
     app = create_application()
     if args.dark:
@@ -74,13 +71,13 @@ def main() -> int:
         app.styleHints().setColorScheme(Qt.ColorScheme.Dark)
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
-    text = pick_review()
+    test = test_reviews()
     window = MainWindow()
     width, height = (int(v) for v in args.size.split("x"))
     window.resize(width, height)
     window.show()
 
-    def wait_for(signal, ms: int = 30_000) -> None:
+    def wait_for(signal, ms: int = 60_000) -> None:
         loop = QEventLoop()
         signal.connect(loop.quit)
         QTimer.singleShot(ms, loop.quit)
@@ -88,13 +85,28 @@ def main() -> int:
 
     if window.bundle is None:
         wait_for(window.model_loaded)
-    window.show_review(text)
-    wait_for(window.review_view.verdict_shown)
-    wait_for(app.aboutToQuit, 400)  # let layouts settle after the verdict arrived
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(args.output)):
-        raise SystemExit(f"could not write {args.output}")
-    print(f"{args.output}: {window.review_view.verdict.label}, {window.width()}x{window.height()}")
+    if args.tab == "review":
+        window.show_review(pick_review(test))
+        wait_for(window.review_view.verdict_shown)
+        what = window.review_view.verdict.label
+    else:
+        os.chdir(work)  # the table names the input as given: a bare file name
+        Path("imdb-test-reviews.txt").write_text(
+            "".join(" ".join(t.split()) + "\n" for t in test.texts[:BATCH_REVIEWS]), encoding="utf-8")
+        view = window.batch_view
+        window.tabs.setCurrentWidget(view)
+        view.add_paths(["imdb-test-reviews.txt"])
+        view.set_mode(InputMode.LINE)
+        view.start()
+        wait_for(view.run_finished)
+        view.table.selectRow(2)
+        view.table.setFocus()
+        what = f"{view.model.total:,} reviews"
+    wait_for(app.aboutToQuit, 400)  # let layouts settle
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(output)):
+        raise SystemExit(f"could not write {output}")
+    print(f"{output}: {what}, {window.width()}x{window.height()}")
     window.close()
     return 0
 

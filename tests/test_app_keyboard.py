@@ -148,7 +148,8 @@ def test_right_click_menu_opens_copies_and_exports_the_selection(qtbot, window, 
     view = batch_with_results(qtbot, window, tmp_path, reviews, count=6)
     rect = view.table.visualRect(view.model.index(1, SNIPPET))
     qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    QApplication.sendEvent(view.table.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, rect.center()))
+    QApplication.sendEvent(view.table.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, rect.center(),
+                                                                       view.table.viewport().mapToGlobal(rect.center())))
     menu = view.context_menu
     assert isinstance(menu, QMenu) and menu.isVisible()
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from review_sentiment._bundle import default_models_dir, resolve_model_file
 from desktop.ui import settings as keys
+from desktop.ui import main_window
 from desktop.ui.main_window import MainWindow, human_reason
 from desktop.ui.review_view import EMPTY_TITLE
 from review_sentiment.encoding import tokenise
@@ -329,12 +330,14 @@ def test_open_model_loads_a_bundle_and_remembers_it(qtbot, open_window, tmp_path
     copy = tmp_path / "retrained"
     shutil.copytree(resolve_model_file(default_models_dir()).parent, copy)
     chosen = copy / fmt.MODEL_FILE
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(chosen), ""))
+    monkeypatch.setattr(main_window, "choose_model", lambda parent, start: str(chosen))
     window = open_window()
     with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
         window.open_model_action.trigger()
     assert window.bundle.path == chosen
-    assert [a.text() for a in window.recent_menu.actions()] == [f"&1 {chosen.resolve()}"]
+    recent = [a for a in window.recent_menu.actions() if not a.isSeparator()]
+    assert recent[0].text() == "&1 retrained" and recent[0].statusTip() == f"Load {chosen.resolve()}"
+    assert all("(shipped)" in a.text() for a in recent[1:])  # the shipped models follow
     assert window.recent_menu.actions()[0].shortcut().toString() == "Ctrl+Alt+1"
     window.close()
     again = open_window()  # same settings store: starts on the last model
@@ -433,14 +436,14 @@ def test_band_highlights_and_geometry_persist_across_runs(qtbot, open_window, se
     window = open_window()
     window.review_view.verdict_panel.band_box.setValue(17)
     window.review_view.highlight_box.setChecked(False)
-    window.resize(700, 520)
+    window.resize(800, 640)
     window.close()
     assert keys.read_float(settings, keys.UNCERTAIN_BAND, 0, 0, 1) == pytest.approx(0.34)
     again = open_window()
     assert again.uncertain_band == pytest.approx(0.34)
     assert again.review_view.verdict_panel.band_box.value() == 17
     assert not again.review_view.highlight_box.isChecked()
-    assert (again.width(), again.height()) == (700, 520)
+    assert (again.width(), again.height()) == (800, 640)
 
 
 def test_garbled_settings_fall_back_to_defaults(qtbot, open_window, settings):
@@ -449,7 +452,8 @@ def test_garbled_settings_fall_back_to_defaults(qtbot, open_window, settings):
     settings.setValue(keys.RECENT_MODELS, "/nowhere/model.onnx")
     window = open_window()
     assert window.uncertain_band == pytest.approx(0.2)
-    assert len(window.recent_menu.actions()) == 1
+    recent = [a for a in window.recent_menu.actions() if not a.isSeparator()]
+    assert recent[0].text() == "&1 nowhere" and all("(shipped)" in a.text() for a in recent[1:])
 
 
 def test_every_menu_action_has_a_shortcut(open_window):

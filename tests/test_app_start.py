@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -126,3 +127,10 @@ def test_the_app_has_its_icon_even_when_started_outside_a_launcher(qapp):
 
     assert window_icon_file() is not None
     assert not create_application().windowIcon().isNull()
+
+
+def test_the_linux_launcher_claims_no_file_type():
+    """Claiming text/plain made the app the handler of every .txt file on a desktop."""
+    entry = (Path(__file__).resolve().parents[1] / "packaging" / "linux" / "review-sentiment.desktop").read_text()
+    keys = dict(line.split("=", 1) for line in entry.splitlines() if "=" in line and not line.startswith("#"))
+    assert "MimeType" not in keys and keys["Exec"].endswith(" %f")

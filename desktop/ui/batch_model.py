@@ -172,6 +172,11 @@ class BatchResultsModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, LABEL), self.index(len(self._shown) - 1, LABEL))
         self.counts_changed.emit(dict(self.counts))
 
+    @property
+    def colours(self) -> dict[str, QColor]:
+        """The colour each label is written in."""
+        return dict(self._colours)
+
     def set_colours(self, colours: dict[str, str]) -> None:
         self._colours = {label: QColor(colour) for label, colour in colours.items()}
         if len(self._shown):

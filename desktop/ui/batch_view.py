@@ -467,10 +467,8 @@ class BatchView(QWidget):
         self.export_selected_action = export_menu.addAction("S&elected rows…", lambda: self.export("selected"))
         self.export_button.setMenu(export_menu)
         self.chart_button = self._button("Save chart as &PNG…", self.save_chart, "Save the summary chart as an image")
-        self.counts_label = QLabel()
-        self.counts_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row = QHBoxLayout()
-        row.addWidget(self.counts_label, stretch=1)
+        row.addStretch(1)  # the counts are in the chart above
         row.addWidget(self.chart_button)
         row.addWidget(self.export_button)
         return row
@@ -517,7 +515,7 @@ class BatchView(QWidget):
         if not hasattr(self, "table"):
             return
         if event.type() == event.Type.PaletteChange:
-            self._colour_labels()
+            QTimer.singleShot(0, self._colour_labels)  # once the table has the new palette too
             self.chart.update()
         elif event.type() == event.Type.FontChange:  # zoomed: rows as tall as the new text
             self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
@@ -549,7 +547,7 @@ class BatchView(QWidget):
         mode = self.mode_box.currentData()
         self.field_box.setEnabled(mode.needs_field and not self.running)
         self.field_label.setEnabled(mode.needs_field)
-        self.field_label.setText("&Text column:" if mode is InputMode.CSV else "&Text field:")
+        self.field_label.setText("&Text field:" if mode is InputMode.JSONL else "&Text column:")
         if not mode.needs_field:
             return
         wanted = (".csv", ".tsv") if mode is InputMode.CSV else (".jsonl", ".ndjson", ".json")
@@ -582,7 +580,7 @@ class BatchView(QWidget):
         self.model.append(results)
         self.progress_bar.setValue(int(progress.fraction * 1000))
         self.progress_label.setText(_progress_text(progress))
-        self._update_chart()
+        self.progress_label.setToolTip(self.progress_label.text())
         job = self._job
         if job is not None:
             QTimer.singleShot(0, job.results_shown)  # after the repaint this append asked for
@@ -595,6 +593,7 @@ class BatchView(QWidget):
         self._end_job()
         self.progress_bar.setValue(1000)
         self.progress_label.setText(f"Done: {_done_text(progress, self.model.counts)}")
+        self.progress_label.setToolTip(self.progress_label.text())
         self.model.resort()
         self._update_buttons()
         self.run_finished.emit(progress)
@@ -643,9 +642,7 @@ class BatchView(QWidget):
         menu.popup(self.table.viewport().mapToGlobal(position))
 
     def _show_counts(self, counts: dict) -> None:
-        self.counts_label.setText(
-            f"{counts[POSITIVE]:,} positive · {counts[NEGATIVE]:,} negative · "
-            f"{counts[UNCERTAIN]:,} uncertain · {counts[FAILED]:,} failed")
+        self._update_chart()
         self._update_export_actions()
 
     def _show_filter_count(self, shown: int, total: int) -> None:

@@ -301,7 +301,6 @@ class MainWindow(QMainWindow):
         self.zoom(int(keys.read_float(self.settings, keys.ZOOM, 0, *ZOOM_STEPS)))
         self.batch_view.start_folder = keys.read_folder(self.settings, keys.LAST_FOLDER)
         self._fill_recent_menu(keys.read_list(self.settings, keys.RECENT_MODELS))
-        self.resizeDocks([self.model_dock], [max(self.model_dock.width(), MODEL_PANEL_WIDTH)], Qt.Orientation.Horizontal)
 
     def _save_settings(self) -> None:
         self.settings.setValue(keys.GEOMETRY, self.saveGeometry())

@@ -14,7 +14,8 @@ def card_rows(bundle) -> list[tuple[str, str]]:
     card = bundle.card or {}
     data = card.get("data", {})
     test = card.get("metrics", {}).get("test", {})
-    rows = [("Name", bundle.name), ("File", str(bundle.path))]
+    # The bundle's folder and file, not the whole local path (that is in the status bar's tooltip).
+    rows = [("Name", bundle.name), ("File", f"{bundle.folder.name}/{bundle.path.name}")]
     if card.get("created"):
         rows.append(("Created", str(card["created"]).replace("T", " ")[:19]))
     rows.append(("Architecture", bundle.architecture))
