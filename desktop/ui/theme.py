@@ -91,6 +91,8 @@ def dark_palette() -> QPalette:
         (roles.BrightText, "#ffffff"),
     ):
         palette.setColor(role, QColor(colour))
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):  # disabled controls look disabled
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
     return palette
 
 
