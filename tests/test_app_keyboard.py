@@ -311,3 +311,30 @@ def test_a_broken_model_at_start_is_said_in_a_dialog(qtbot, tmp_path):
     assert "ONNXRuntimeError" not in box.text() + box.informativeText()
     assert "ONNXRuntimeError" in box.detailedText()  # the exact words stay one click away
     assert load_bundle(default_models_dir()).name == win.bundle.name
+
+
+def mnemonics_in_view(window, tab) -> list[tuple[str, str]]:
+    """(letter, owner) for every Alt+letter a person can press with `tab` shown."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    def letter(text: str) -> str:
+        index = text.replace("&&", "").find("&")
+        return text.replace("&&", "")[index + 1].lower() if index >= 0 else ""
+
+    found = [(letter(a.text()), f"menu {a.text()}") for a in window.menuBar().actions()]
+    found += [(letter(window.tabs.tabText(i)), f"tab {window.tabs.tabText(i)}") for i in range(window.tabs.count())]
+    for widget in tab.findChildren(QAbstractButton) + tab.findChildren(QLabel):
+        if not widget.isVisible() or (isinstance(widget, QLabel) and widget.buddy() is None):
+            continue
+        found.append((letter(widget.text()), f"{type(widget).__name__} {widget.text()}"))
+    return [(key, owner) for key, owner in found if key]
+
+
+@pytest.mark.parametrize("tab", ["review_view", "batch_view"])
+def test_every_alt_letter_is_used_once_per_tab(qtbot, window, tab):
+    widget = getattr(window, tab)
+    window.tabs.setCurrentWidget(widget)
+    found = mnemonics_in_view(window, widget)
+    letters = [key for key, _ in found]
+    assert len(found) > 5
+    assert sorted(letters) == sorted(set(letters)), [f for f in found if letters.count(f[0]) > 1]
