@@ -170,7 +170,8 @@ def test_export_asks_before_overwriting_and_writes_atomically(qtbot, view, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out.jsonl"]
     csv_target = tmp_path / "out.csv"
     monkeypatch.setattr(batch_view, "choose_export_file", lambda parent, start: str(csv_target))
-    view.export()
+    with qtbot.waitSignal(view.exported):
+        view.export()
     rows = list(csv.DictReader(csv_target.open(encoding="utf-8")))
     assert [r["label"] for r in rows] == [r.label for r in view.model.results]
 
@@ -273,3 +274,17 @@ def test_results_keep_the_input_order_until_a_column_is_sorted(qtbot, view, tmp_
     assert [Path(r.source).name for r in view.model.results] == ["b.txt", "a.txt"]
     view.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     assert shown(view, 0) == [str(earlier), str(later)]
+
+
+def test_an_export_that_cannot_be_written_says_why_and_leaves_nothing(qtbot, view, tmp_path, reviews, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    view.add_paths(write_files(tmp_path / "in", reviews[:3]))
+    run_to_end(qtbot, view)
+    target = tmp_path / "gone" / "out.csv"  # its folder does not exist
+    monkeypatch.setattr(batch_view, "choose_export_file", lambda parent, start: str(target))
+    view.export()
+    qtbot.waitUntil(lambda: any(b.isVisible() for b in view.findChildren(QMessageBox)))
+    box = next(b for b in view.findChildren(QMessageBox) if b.isVisible())
+    assert f"Could not write {target}" in box.text() and "Nothing was changed" in box.text()
+    assert not target.parent.exists() and view.export_button.isEnabled()

@@ -45,6 +45,7 @@ from desktop.ui.batch_model import (
 )
 from desktop.ui.batch_worker import BatchJob, BatchProgress, BatchRequest
 from desktop.ui.summary_chart import SummaryChart
+from desktop.ui.workers import Worker, WorkerPool
 
 MODES = (  # (what the chooser says, mode)
     ("One per file", InputMode.FILE),
@@ -113,6 +114,15 @@ def show_saved(parent: QWidget, text: str, path: Path) -> QMessageBox:
     return box
 
 
+def write_export(path: str, results: list, band: float) -> int:
+    """Write results with their text, labelled under `band` as the table shows them; the count written."""
+    labelled = [r if not r.ok or r.label == r.label_with(band) else dataclasses.replace(r, label=r.label_with(band))
+                for r in results]
+    with ResultWriter(path, format_for_path(path), overwrite=True, with_text=True) as writer:
+        writer.write(labelled)
+    return len(labelled)
+
+
 class MiddleElideDelegate(QStyledItemDelegate):
     """Cuts long paths in the middle, so the file name at the end stays visible."""
 
@@ -150,6 +160,7 @@ class BatchView(QWidget):
         self._last_job: BatchJob | None = None
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
+        self._export_pool = WorkerPool(max_threads=1, parent=self)
         self.start_folder = str(Path.home())  # where file dialogs open: home, then the last folder used
         self.model = BatchResultsModel(self)
         self.setAcceptDrops(True)
@@ -244,17 +255,26 @@ class BatchView(QWidget):
         self._remember_folder(Path(path).parent)
         if Path(path).exists() and not confirm_overwrite(self, path):
             return
-        # Labels as the table shows them: under the uncertain band now in use.
-        labelled = [dataclasses.replace(r, label=self.model.label(r)) if r.ok else r for r in results]
-        try:
-            with ResultWriter(path, format_for_path(path), overwrite=True, with_text=True) as writer:
-                writer.write(labelled)
-        except OSError as error:
-            show_problem(self, "Export failed", f"Could not write {path}: {error.strerror or error}. "
-                         "Nothing was changed; choose another place.")
-            return
-        self.saved_box = show_saved(self, f"Exported {len(results):,} results to {Path(path).name}.", Path(path))
+        # Written on a worker thread: 100,000 reviews with their text take a second or two.
+        worker = Worker(write_export, path, results, self._band)
+        worker.signals.finished.connect(lambda count, seconds: self._exported(path, count))
+        worker.signals.failed.connect(lambda error: self._export_failed(path, error))
+        self.export_button.setEnabled(False)
+        self.progress_label.setText(f"Exporting {len(results):,} results…")
+        self._export_pool.start(worker)
+
+    def _exported(self, path: str, count: int) -> None:
+        self.progress_label.setText(f"Exported {count:,} results to {Path(path).name}")
+        self._update_export_actions()
+        self.saved_box = show_saved(self, f"Exported {count:,} results to {Path(path).name}.", Path(path))
         self.exported.emit(path)
+
+    def _export_failed(self, path: str, error: Exception) -> None:
+        self._update_export_actions()
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        self.progress_label.setText(f"Export failed: {reason}")
+        show_problem(self, "Export failed", f"Could not write {path}: {reason}. "
+                     "Nothing was changed; choose another place.")
 
     def save_chart(self) -> None:
         path = choose_chart_file(self, self.start_folder)
@@ -692,6 +712,7 @@ class BatchView(QWidget):
         """Cancel a run and wait for its thread: nothing may outlive the window."""
         self.cancel()
         self._pool.waitForDone()
+        self._export_pool.wait()
         super().closeEvent(event)
 
 
