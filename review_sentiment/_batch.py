@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import collections
 import csv
+import ctypes
 import enum
 import json
 import multiprocessing
 import os
+import signal
 import stat
 import sys
 import threading
@@ -243,7 +245,9 @@ class ReviewReader:
     def _read(self, source: str, stream: BinaryIO, size: int) -> Iterator[Review]:
         if self.mode is InputMode.FILE:
             # Ask for what the file holds (plus one byte to see it grew), not a 10 MB buffer each time.
-            data = stream.read(min(size, reading.MAX_REVIEW_BYTES) + 1)
+            data = reading.read_up_to(stream, min(size, reading.MAX_REVIEW_BYTES) + 1)
+            if len(data) > size:  # it grew, or reports no size (/proc): read on, up to the limit
+                data += reading.read_up_to(stream, reading.MAX_REVIEW_BYTES + 1 - len(data))
             if len(data) > reading.MAX_REVIEW_BYTES:
                 raise ReadError("is too large to be one review; classify it one review per line instead")
             decoded = reading.decode_bytes(data)
@@ -279,63 +283,126 @@ def _jsonl_reviews(source: str, stream: BinaryIO, field: str) -> Iterator[Review
             continue
         if not line.text.strip():
             continue
-        try:
-            record = json.loads(line.text)
-        except json.JSONDecodeError as error:
-            yield _line_error(source, line.number, f"not valid JSON ({error.msg} at column {error.colno}); "
-                              "each line must be one JSON object")
-            continue
-        text, problem = _field_text(record, field)
+        record, problem = _json_record(line.text)
+        if not problem:
+            text, problem = _field_text(record, field)
         if problem:
             yield _line_error(source, line.number, problem)
         else:
             yield Review(source, line.number, text, line.warning or encoding.warning)
 
 
+def _json_record(text: str) -> tuple[object, str]:
+    """One line's JSON value, or why it is not one (a 5,000-digit number and 3,000 brackets
+    deep are refused by the parser itself: they fail this line, not the run)."""
+    try:
+        return json.loads(text), ""
+    except json.JSONDecodeError as error:
+        return None, f"not valid JSON ({error.msg} at column {error.colno}); each line must be one JSON object"
+    except RecursionError:
+        return None, "is JSON nested too deep to read; each line must be one flat JSON object"
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        return None, f"not readable JSON ({error}); each line must be one JSON object"
+
+
+_JSON_KINDS = {list: "list", str: "text", int: "number", float: "number", bool: "true/false", type(None): "null"}
+
+
 def _field_text(record: object, field: str) -> tuple[str, str]:
     if not isinstance(record, dict):
-        return "", f"is a JSON {type(record).__name__}, not an object with a {field!r} field"
+        kind = _JSON_KINDS.get(type(record), type(record).__name__)
+        return "", f"is a JSON {kind}, not an object with a {field!r} field; each line must be one JSON object"
     if field not in record:
         names = ", ".join(map(repr, list(record)[:10])) or "none"
         return "", f"has no field {field!r} (its fields: {names}); choose the field with --jsonl-field"
     value = record[field]
     if not isinstance(value, str):
-        return "", f"field {field!r} is {'null' if value is None else type(value).__name__}, not text"
+        kind = _JSON_KINDS.get(type(value), "object")
+        return "", f"field {field!r} is {'null' if value is None else 'a JSON ' + kind}, not text"
     if not value.strip():
         return "", f"field {field!r} is empty"
     return value, ""
 
 
 def _csv_reviews(source: str, stream: BinaryIO, column: str) -> Iterator[Review]:
-    encoding, text = reading.open_text_stream(stream)
+    """The cells of one column, read from lines that are each bounded and decoded on their own
+    (so a bad byte or an oversized line fails its own record, at its own line, and no more)."""
+    encoding, lines = reading.open_lines(stream)
+    feed = _CsvLines(lines)
     csv.field_size_limit(reading.MAX_REVIEW_BYTES)
-    reader = csv.reader(text)
-    start = 1
+    reader = csv.reader(feed)
+    header = _csv_header(source, reader, feed)
+    position, width = _column_position(header, column), len(header)
+    while True:
+        start, quotes = reader.line_num + 1, feed.quotes
+        try:
+            row = next(reader, None)
+        except csv.Error as error:
+            yield _line_error(source, start, f"not readable as CSV ({error}); this record was skipped")
+            continue
+        if feed.problems:
+            yield from (_line_error(source, n, message) for n, message in feed.take_problems())
+            continue
+        if row is None:
+            return
+        if feed.ended and reader.line_num > start and (feed.quotes - quotes) % 2:
+            yield _line_error(source, start, f"a quoted cell opened on this line is never closed, so lines "
+                              f"{start}-{reader.line_num} (the rest of the file) were skipped; close the quote")
+            return
+        if not row:
+            continue
+        if len(row) != width:
+            yield _line_error(source, start, f"the row has {_fields(len(row))} but the header has {width}; "
+                              "check for a missing or unquoted comma")
+        elif not row[position].strip():
+            yield _line_error(source, start, f"the {column!r} cell is empty")
+        else:
+            yield Review(source, start, row[position], feed.warning(start) or encoding.warning)
+
+
+class _CsvLines:
+    """Lines for `csv.reader`, one per physical line of the file, so its line numbers stay true.
+    A line that could not be read is fed as a blank line and kept as a problem for its record."""
+
+    def __init__(self, lines: Iterator[reading.Line]) -> None:
+        self._lines = lines
+        self.problems: dict[int, str] = {}
+        self._warnings: dict[int, str] = {}
+        self.quotes = 0  # quote characters fed so far: odd inside an open quoted cell
+        self.ended = False
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            if line.error:
+                self.problems[line.number] = line.error
+                yield "\n"
+                continue
+            if line.warning:
+                self._warnings[line.number] = line.warning
+            self.quotes += line.text.count('"')
+            yield line.text + "\n"
+        self.ended = True
+
+    def take_problems(self) -> list[tuple[int, str]]:
+        found = sorted(self.problems.items())
+        self.problems.clear()
+        return found
+
+    def warning(self, number: int) -> str:
+        return self._warnings.pop(number, "")
+
+
+def _csv_header(source: str, reader, feed: _CsvLines) -> list[str]:
     try:
         header = next(reader, None)
-        if header is None:
-            raise ReadError("is empty; there is no review in it to classify")
-        position = _column_position(header, column)
-        width = len(header)
-        while True:
-            start = reader.line_num + 1
-            row = next(reader, None)
-            if row is None:
-                return
-            if not row:
-                continue
-            if len(row) != width:
-                yield _line_error(source, start, f"the row has {_fields(len(row))} but the header has {width}; "
-                                  "check for a missing or unquoted comma")
-            elif not row[position].strip():
-                yield _line_error(source, start, f"the {column!r} cell is empty")
-            else:
-                yield Review(source, start, row[position], encoding.warning)
     except csv.Error as error:
-        yield _line_error(source, start, f"not readable as CSV ({error}); the rest of the file was skipped")
-    except UnicodeDecodeError as error:
-        yield _line_error(source, start, f"is not valid {encoding.name} ({error.reason}); the rest of the "
-                          "file was skipped. Save the file as UTF-8 and try again")
+        raise ReadError(f"its header row is not readable as CSV ({error})") from error
+    if feed.problems:
+        number, message = feed.take_problems()[0]
+        raise ReadError(f"line {number} (the header) {message}")
+    if header is None:
+        raise ReadError("is empty; there is no review in it to classify")
+    return header
 
 
 def _fields(count: int) -> str:
@@ -355,29 +422,23 @@ def _column_position(header: list[str], column: str) -> int:
 
 def csv_columns(path: str | Path) -> list[str]:
     """The header of a CSV file, for offering a column to choose. Raises OSError or ReadError."""
-    reading.check_regular_file(Path(path))
-    with open(path, "rb") as stream:
-        _encoding, text = reading.open_text_stream(stream)
-        try:
-            return [name.strip() for name in next(csv.reader(text), [])]
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise ReadError(f"its header cannot be read ({error})") from error
+    with reading.open_regular_file(path) as stream:
+        _encoding, lines = reading.open_lines(stream)
+        feed = _CsvLines(lines)
+        return [name.strip() for name in _csv_header(str(path), csv.reader(feed), feed)]
 
 
 def jsonl_fields(path: str | Path, lines: int = 20) -> list[str]:
-    """Field names seen in the first JSON lines of a file, for offering one to choose."""
-    reading.check_regular_file(Path(path))
+    """Field names seen in the first JSON lines of a file, for offering one to choose.
+    Raises OSError or ReadError; a line that is not a JSON object is passed over."""
     names: dict[str, None] = {}
-    with open(path, "rb") as stream:
+    with reading.open_regular_file(path) as stream:
         _encoding, found = reading.open_lines(stream)
         for line in found:
             if line.number > lines:
                 break
-            try:
-                record = json.loads(line.text)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
+            record, problem = _json_record(line.text)
+            if not problem and isinstance(record, dict):
                 names.update(dict.fromkeys(k for k, v in record.items() if isinstance(v, str)))
     return list(names)
 
@@ -478,9 +539,31 @@ def _encode_here(bundle, batches: Iterator[list[Review]]) -> Iterator[tuple[list
 _worker_encoding: tuple = ()
 
 
-def _start_worker(word_index, settings) -> None:
+def _start_worker(word_index, settings, parent: int) -> None:
     global _worker_encoding
+    _die_with_parent(parent)
     _worker_encoding = (word_index, settings)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must never outlive the process it encodes for, even one killed with SIGKILL:
+    Linux sends it SIGTERM when the parent dies (PR_SET_PDEATHSIG). Signals are the parent's
+    business: Ctrl-C reaches the whole process group, and the parent stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):  # a forked worker inherits the command's handlers: undo them
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _encode_in_worker(texts: list[str]) -> ModelBatches:
@@ -493,7 +576,7 @@ def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
     # the model or touches Qt. Elsewhere spawn, which starts a fresh interpreter per worker.
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(bundle.word_index, bundle.settings))
+                               initargs=(bundle.word_index, bundle.settings, os.getpid()))
     in_flight: collections.deque = collections.deque()
     try:
         for batch in batches:

@@ -222,10 +222,14 @@ def run_model(session: ort.InferenceSession, model_file: Path, ids: np.ndarray, 
     options.log_severity_level = 4  # the failure is raised with its reason; no second copy on stderr
     watchdog = threading.Timer(seconds, _stop, (options,))
     watchdog.daemon = True
+    with _runs_lock:
+        _running.add(options)
     watchdog.start()
     try:
         outputs = session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids}, options)
     except Exception as error:  # onnxruntime raises its own exception types
+        if options in _stopped:
+            raise ModelRunError(model_file, "was stopped: the program is closing") from error
         if options.terminate:
             raise ModelRunError(model_file, f"took longer than {seconds:g} s on {len(ids):,} reviews and was "
                                 "stopped (it may loop forever)", _PICK_ANOTHER) from error
@@ -235,11 +239,28 @@ def run_model(session: ort.InferenceSession, model_file: Path, ids: np.ndarray, 
         raise ModelRunError(model_file, f"failed on {len(ids):,} reviews ({_first_line(error)})", _PICK_ANOTHER) from error
     finally:
         watchdog.cancel()
+        with _runs_lock:
+            _running.discard(options)
+            _stopped.discard(options)
     return _checked_probabilities(model_file, outputs[0], len(ids))
 
 
 def _stop(options: ort.RunOptions) -> None:
     options.terminate = True
+
+
+_runs_lock = threading.Lock()
+_running: set[ort.RunOptions] = set()
+_stopped: set[ort.RunOptions] = set()
+
+
+def stop_model_runs() -> None:
+    """Stop every model call running in this process now (each raises ModelRunError): a window
+    that is closing must not wait for a model that may never finish."""
+    with _runs_lock:
+        for options in _running:
+            _stopped.add(options)
+            options.terminate = True
 
 
 def _first_line(error: Exception) -> str:
@@ -508,4 +529,4 @@ def _json_kind(value: object) -> str:
     return _JSON_KIND.get(type(value), type(value).__name__).removeprefix("an ").removeprefix("a ")
 
 
-__all__ = ["BundleError", "ModelBundle", "ModelRunError", "default_models_dir", "load_bundle", "resolve_model_file", "FIRST_WORD_ID"]
+__all__ = ["BundleError", "ModelBundle", "ModelRunError", "stop_model_runs", "default_models_dir", "load_bundle", "resolve_model_file", "FIRST_WORD_ID"]

@@ -2,15 +2,20 @@
 `python -m desktop classify` is the same command): classify review files with the app's own core.
 
 Exit status: 0 when every review was classified, 1 when some inputs failed (the others are
-still written), 2 for usage errors (bad options, an unusable model, an output that exists).
+still written), 2 when nothing was written: usage errors (bad options, an unusable or failing
+model, an output that exists, is an input or cannot be written). Stopped by a signal: 128 + its
+number (130 for Ctrl-C), nothing written, no process left behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from review_sentiment._batch import (
@@ -21,9 +26,16 @@ from review_sentiment._batch import (
     find_input_files,
     parse_extensions,
 )
-from review_sentiment._bundle import RUN_SECONDS, BundleError, default_models_dir, load_bundle
+from review_sentiment._bundle import RUN_SECONDS, BundleError, default_models_dir, load_bundle, stop_model_runs
 from review_sentiment._explain_batch import explain_results
-from review_sentiment._export import OutputExistsError, ResultWriter, format_for_path
+from review_sentiment._export import (
+    OutputError,
+    OutputExistsError,
+    ResultWriter,
+    check_output_target,
+    format_for_path,
+)
+from review_sentiment._shown import shown
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -97,11 +109,47 @@ def _usage_problem(args: argparse.Namespace) -> str:
         return f"--model-timeout must be a positive number of seconds, got {args.model_timeout}"
     if args.batch_size < 1:
         return "--batch-size must be at least 1"
+    if args.output and (args.output.endswith(("/", os.sep)) or Path(args.output).is_dir()):
+        return f"{shown(args.output)} is a folder; --output needs a file name"
     if args.output and Path(args.output).exists() and not args.force:
-        return f"{args.output} already exists; choose another --output or add --force to replace it"
-    if args.output and Path(args.output).is_dir():
-        return f"{args.output} is a folder; --output needs a file name"
+        return f"{shown(args.output)} already exists; choose another --output or add --force to replace it"
     return ""
+
+
+class Stopped(Exception):
+    """SIGTERM or SIGHUP arrived: the run stopped between batches, the output and workers cleaned up."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(signal.Signals(number).name)
+        self.number = number
+
+
+class _StopRequest(threading.Event):
+    number = 0
+
+
+@contextmanager
+def _signals_stop_the_run():
+    """While classifying, SIGTERM and SIGHUP ask the run to stop (the previous handlers come back
+    after). The handler only sets a flag and stops a model call in flight: an exception raised
+    wherever the signal lands (in a fork hook, a lock, a finally) could be swallowed there."""
+    request = _StopRequest()
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set them
+        yield request
+        return
+
+    def stop(number, _frame):
+        request.number = number
+        request.set()
+        stop_model_runs()
+
+    numbers = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {number: signal.signal(number, stop) for number in numbers}
+    try:
+        yield request
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,33 +169,53 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot use the model: {error}", file=sys.stderr)
         return EXIT_USAGE
     mode, field = _mode(args)
-    output_format = args.format or format_for_path(args.output)
-    files = find_input_files(args.paths, parse_extensions(args.extensions))
-    reader = ReviewReader(files, mode, field)
+    files = list(find_input_files(args.paths, parse_extensions(args.extensions)))
+    if args.output:
+        try:
+            check_output_target(Path(args.output), (f.source for f in files if not f.error and not f.is_stdin))
+        except OutputError as error:
+            print(f"error: {error}; nothing was written", file=sys.stderr)
+            return EXIT_USAGE
+    with _signals_stop_the_run() as stop_request:
+        return _classify(args, bundle, ReviewReader(files, mode, field), stop_request)
+
+
+def _classify(args: argparse.Namespace, bundle, reader: ReviewReader, stop_request: _StopRequest) -> int:
+    nothing = "; nothing was written" if args.output else ""
     started = time.perf_counter()
     try:
-        with ResultWriter(args.output, output_format, overwrite=args.force, explain=args.explain) as writer:
+        with ResultWriter(args.output, args.format or format_for_path(args.output), overwrite=args.force,
+                          explain=args.explain) as writer:
             seen: list = []  # with --explain, each batch's rows: explained without encoding them again
-            for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size,
+            for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size, stop_request,
                                             workers=args.jobs, rows_seen=seen.append if args.explain else None):
                 writer.write(results, explain_results(bundle, results, seen.pop()) if args.explain else None)
-    except BrokenPipeError:  # the reader of standard output went away (`... | head`)
+            if stop_request.is_set():
+                raise Stopped(stop_request.number)  # inside the writer: it keeps nothing
+            if not args.output:
+                sys.stdout.flush()  # a closed pipe fails here, inside the handlers below
+    except BrokenPipeError:  # the reader of standard output went away (`... | head`): not an error
         _silence_stdout()
-        return EXIT_SOME_FAILED
+        return EXIT_OK
     except OutputExistsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error}{nothing}", file=sys.stderr)
         return EXIT_USAGE
     except BundleError as error:  # the model failed or gave no probabilities: nothing made up is written
-        print(f"error: cannot use the model: {error}" + ("; nothing was written" if args.output else ""),
-              file=sys.stderr)
+        if stop_request.is_set():  # the call was stopped by the signal, not by its own failure
+            print(f"stopped by {Stopped(stop_request.number)}{nothing}", file=sys.stderr)
+            return 128 + stop_request.number
+        print(f"error: cannot use the model: {error}{nothing}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:
-        print(f"error: cannot write {args.output or 'the output'}: {error.strerror or error}; nothing was written",
+        print(f"error: cannot write {shown(args.output or 'the output')}: {error.strerror or error}{nothing}",
               file=sys.stderr)
-        return EXIT_SOME_FAILED
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        print(f"interrupted{nothing}", file=sys.stderr)
         return 130
+    except Stopped as stop:
+        print(f"stopped by {stop}{nothing}", file=sys.stderr)
+        return 128 + stop.number
     if not args.quiet:
         _print_summary(writer, time.perf_counter() - started, args.output)
     return EXIT_SOME_FAILED if writer.counts["failed"] else EXIT_OK
@@ -165,7 +233,7 @@ def _silence_stdout() -> None:
 def _print_summary(writer: ResultWriter, seconds: float, output: str | None) -> None:
     counts = writer.counts
     for message in writer.first_errors:
-        print(f"failed: {message}", file=sys.stderr)
+        print(f"failed: {shown(message)}", file=sys.stderr)
     hidden = counts["failed"] - len(writer.first_errors)
     if hidden > 0:
         print(f"... and {hidden:,} more failures (see the error column)", file=sys.stderr)
@@ -174,6 +242,6 @@ def _print_summary(writer: ResultWriter, seconds: float, output: str | None) -> 
     print(
         f"{total:,} records in {seconds:.1f} s ({rate:,.0f} reviews/s): {counts['positive']:,} positive, "
         f"{counts['negative']:,} negative, {counts['uncertain']:,} uncertain, {counts['failed']:,} failed"
-        + (f"; written to {output}" if output else ""),
+        + (f"; written to {shown(output)}" if output else ""),
         file=sys.stderr,
     )

@@ -1,7 +1,9 @@
 """Write batch results as CSV or JSON lines, to standard output or atomically to a file.
 
-A file is written to a temporary name beside it and renamed into place only when complete, so
-an interrupted run never leaves half a file, and an existing file is replaced only when asked.
+A file is written, unnamed, in its folder (Linux's O_TMPFILE; elsewhere a hidden `.part` name)
+and given its name only when complete and synced to disk, so an interrupted, killed or
+out-of-space run never leaves half a file or a part file, and an existing file is replaced only
+when asked. File names that are not UTF-8 are written with their odd bytes as ``\\xNN``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from review_sentiment._batch import ReviewResult
+from review_sentiment._shown import shown, writable_name
 from review_sentiment._verdict import NEGATIVE, POSITIVE, UNCERTAIN, confidence
 
 FIELDS = ("source", "line", "label", "probability", "confidence", "warning", "error", "model", "word_index_sha256")
@@ -27,7 +30,36 @@ ERRORS_KEPT = 20
 
 class OutputExistsError(FileExistsError):
     def __init__(self, path: Path) -> None:
-        super().__init__(f"{path} already exists; choose another file or allow replacing it (--force)")
+        super().__init__(f"{shown(path)} already exists; choose another file or allow replacing it (--force)")
+
+
+class OutputError(OSError):
+    """An output that must not be written to: not a regular file, or one of the inputs."""
+
+
+def check_output_target(path: Path, inputs: Iterable[str] = ()) -> None:
+    """Refuse, before anything is read, an output that would replace a device, a pipe, a folder or
+    one of the input files, or whose folder does not exist. Raises OutputError."""
+    text = os.fsdecode(path)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise OutputError(f"{shown(path)} is a folder; --output needs a file name inside it")
+    if not path.parent.is_dir():
+        raise OutputError(f"the folder {shown(path.parent)} does not exist; create it first or choose another --output")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputError(f"{shown(path)} is a device, pipe or socket, not a file; leave out --output "
+                          "to write to standard output")
+    for source in inputs:
+        try:
+            same = os.path.samestat(info, os.stat(source))
+        except OSError:
+            continue
+        if same:
+            raise OutputError(f"{shown(path)} is also an input ({shown(source)}); writing the results "
+                              "there would destroy it. Choose another --output")
 
 
 def format_for_path(path: str | Path | None) -> str:
@@ -38,13 +70,13 @@ def format_for_path(path: str | Path | None) -> str:
 def record_of(result: ReviewResult, with_text: bool = False) -> dict:
     p = result.probability
     record = {
-        "source": result.source,
+        "source": writable_name(result.source),
         "line": result.line,
         "label": result.label,
         "probability": p,
         "confidence": None if p is None else confidence(p),
-        "warning": result.warning,
-        "error": result.error,
+        "warning": writable_name(result.warning),
+        "error": writable_name(result.error),
         "model": result.model,
         "word_index_sha256": result.word_index_sha256,
     }
@@ -70,9 +102,16 @@ def _file_mode(path: Path) -> int:
 
 def _csv_row(result: ReviewResult) -> tuple:
     p = result.probability
-    return (result.source, "" if result.line is None else result.line, result.label,
-            "" if p is None else p, "" if p is None else confidence(p), result.warning, result.error,
-            result.model, result.word_index_sha256)
+    return (_csv_text(result.source), "" if result.line is None else result.line, result.label,
+            "" if p is None else p, "" if p is None else confidence(p), _csv_text(result.warning),
+            _csv_text(result.error), result.model, result.word_index_sha256)
+
+
+def _csv_text(text: str) -> str:
+    """A text field as the CSV writer can keep it: Python's writer leaves a lone CR unquoted (a
+    file name may hold one), which would end the record there, so CR is written as ``\\r``."""
+    text = writable_name(text)
+    return text.replace("\r", "\\r") if "\r" in text else text
 
 
 class ResultWriter:
@@ -99,15 +138,26 @@ class ResultWriter:
         else:
             if self.path.exists() and not self.overwrite:
                 raise OutputExistsError(self.path)
-            folder = self.path.parent
-            handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".part")
-            self._temp = Path(temp)
-            os.chmod(handle, _file_mode(self.path))  # mkstemp makes it private; give it a normal file's mode
-            self._stream = open(handle, "w", encoding="utf-8", newline="")
+            self._stream = open(self._unnamed_file(), "w", encoding="utf-8", newline="")
         if self.format == "csv":
             self._csv = csv.writer(self._stream, lineterminator="\n")
             self._csv.writerow(FIELDS + (EXPLAIN_CSV_FIELDS if self.explain else ()) + (("text",) if self.with_text else ()))
         return self
+
+    def _unnamed_file(self) -> int:
+        """A file descriptor for the results: unnamed where the system allows it, so nothing
+        is left behind even by `kill -9`; else a hidden part file beside the output."""
+        folder = self.path.parent
+        mode = _file_mode(self.path)
+        if hasattr(os, "O_TMPFILE"):
+            try:
+                return os.open(folder, os.O_TMPFILE | os.O_WRONLY, mode)
+            except OSError:
+                pass  # a file system without unnamed files: fall back to a part file
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".part")
+        self._temp = Path(temp)
+        os.chmod(handle, mode)  # mkstemp makes it private; give it a normal file's mode
+        return handle
 
     def write(self, results: Iterable[ReviewResult], explanations: list | None = None) -> None:
         """Write results; with `explain`, `explanations` holds one per result (None for a failed one)."""
@@ -146,31 +196,77 @@ class ResultWriter:
 
     def __exit__(self, kind, error, traceback) -> None:
         if self.path is None:
-            self._stream.flush()
+            if kind is None:
+                self._stream.flush()
+            return
+        if kind is not None:  # nothing is kept: close (a full disk may fail the flush) and remove
+            self._discard()
             return
         try:
             self._stream.flush()
             os.fsync(self._stream.fileno())
-        finally:
+            self._publish()
+            sync_folder(self.path.parent)
+        except BaseException:
+            self._discard()
+            raise
+        self._stream.close()
+
+    def _discard(self) -> None:
+        try:
             self._stream.close()
-        if kind is not None:
+        except OSError:
+            pass
+        if self._temp is not None:
             self._temp.unlink(missing_ok=True)
-            return
-        self._publish()
 
     def _publish(self) -> None:
+        """Give the synced file its name: never over an existing file unless asked to replace it."""
+        if self._temp is None:  # unnamed: link it in, beside (then over) the output when replacing
+            if not self.overwrite:
+                try:
+                    _link_unnamed(self._stream.fileno(), self.path)  # fails if the file appeared meanwhile
+                except FileExistsError:
+                    raise OutputExistsError(self.path) from None
+                return
+            self._temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+            _link_unnamed(self._stream.fileno(), self._temp)
         if self.overwrite:
             os.replace(self._temp, self.path)
+            self._temp = None
             return
         try:
             os.link(self._temp, self.path)  # fails if the file appeared meanwhile: never clobber it
         except FileExistsError:
-            self._temp.unlink(missing_ok=True)
             raise OutputExistsError(self.path) from None
         except OSError:  # a file system without hard links
             if self.path.exists():
-                self._temp.unlink(missing_ok=True)
                 raise OutputExistsError(self.path) from None
             os.replace(self._temp, self.path)
+            self._temp = None
             return
         self._temp.unlink()
+        self._temp = None
+
+
+def _link_unnamed(handle: int, path: Path) -> None:
+    """Name an O_TMPFILE file (linkat through /proc/self/fd, which needs no privilege)."""
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:  # a folder fd makes os.link call linkat, which can follow the /proc link
+        os.link(f"/proc/self/fd/{handle}", path.name, dst_dir_fd=folder, follow_symlinks=True)
+    finally:
+        os.close(folder)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the new name itself survive a power cut (POSIX; Windows cannot open folders)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,8 +48,8 @@ class Encoding:
 
     @property
     def is_wide(self) -> bool:
-        """UTF-16/32: lines cannot be split on the byte b"\\n"."""
-        return self.name in ("utf-16", "utf-32")
+        """UTF-16/32 (with a BOM, or guessed without one): lines cannot be split on the byte b"\\n"."""
+        return codecs.lookup(self.name).name.startswith(("utf-16", "utf-32"))
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,16 @@ def detect_encoding(sample: bytes, complete: bool) -> Encoding:
     """
     for bom, name in _BOMS:
         if sample.startswith(bom):
+            if looks_binary(sample.decode(name, "replace").encode("utf-8", "replace")):
+                raise ReadError("starts with a byte-order mark but what follows is binary (NUL or control "
+                                "bytes), not text; only plain-text files can be classified")
             return Encoding(name)
     if looks_binary(sample):
         raise ReadError(
             "looks like a binary file (it contains NUL or control bytes), not text; "
             "only plain-text files can be classified (UTF-16 files need a byte-order mark)"
         )
-    if _is_utf8(sample, complete):
+    if _is_utf8(sample, complete) or _mostly_utf8(sample):
         return Encoding("utf-8")
     guess = _guess_legacy(sample)
     if guess is None:
@@ -163,20 +167,40 @@ def _is_utf8(sample: bytes, complete: bool) -> bool:
         return not complete and error.start >= len(sample) - 3 and error.reason == "unexpected end of data"
 
 
+def _mostly_utf8(sample: bytes) -> bool:
+    """True when most lines holding non-ASCII bytes are valid UTF-8: a UTF-8 file with a few
+    cp1252 lines is read as UTF-8, those lines alone falling back (with a warning)."""
+    utf8 = other = 0
+    for line in sample.splitlines()[:-1] or sample.splitlines():  # the last may be cut mid-character
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+        except UnicodeDecodeError:
+            other += 1
+    return utf8 > 0 and utf8 >= other
+
+
 def _guess_legacy(sample: bytes) -> str | None:
     """charset-normalizer's guess, preferring cp1252 whenever it decodes the bytes the same way."""
-    matches = charset_normalizer.from_bytes(sample)
+    matches = [m for m in charset_normalizer.from_bytes(sample) if not _wrongly_wide(m.encoding, sample)]
     for match in matches:
         if _PREFERRED_LEGACY in match.could_be_from_charset:
             return _PREFERRED_LEGACY
-    best = matches.best()
-    if best is None:
+    if not matches:
         try:
             sample.decode(_PREFERRED_LEGACY)
         except UnicodeDecodeError:
             return None
         return _PREFERRED_LEGACY
-    return best.encoding
+    return matches[0].encoding
+
+
+def _wrongly_wide(name: str, sample: bytes) -> bool:
+    """A UTF-16/32 guess for bytes with no NUL (binary files stop earlier) that hold the bytes of a
+    line end: in UTF-16 a line end is 0A 00, so those are line ends of a byte encoding."""
+    return Encoding(name).is_wide and (b"\n" in sample or b"\r" in sample)
 
 
 def decode_bytes(data: bytes) -> TextFile:
@@ -188,12 +212,25 @@ def decode_bytes(data: bytes) -> TextFile:
     try:
         text = data.decode(encoding.name)
     except UnicodeDecodeError as error:
-        raise ReadError(
-            f"is not valid {encoding.name} at byte {error.start}; save it as UTF-8 and try again"
-        ) from error
+        if encoding.name != "utf-8" or not _mostly_utf8(data):
+            line = data.count(b"\n", 0, error.start) + 1
+            raise ReadError(f"is not valid {encoding.name} at byte {error.start} (line {line}); "
+                            "save it as UTF-8 and try again") from error
+        text, encoding = _mixed_utf8(data)
     if not text.strip():
         raise ReadError("is empty; there is no review in it to classify")
     return TextFile(text, encoding)
+
+
+def _mixed_utf8(data: bytes) -> tuple[str, Encoding]:
+    """A UTF-8 text with some lines in cp1252: each line decoded on its own, with a warning."""
+    lines = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        line = _decoded_line(number, raw.rstrip(b"\r"), "utf-8")
+        if line.error:
+            raise ReadError(f"line {number} {line.error}")
+        lines.append(line.text)
+    return "\n".join(lines), Encoding("utf-8", f"some lines are not UTF-8; read as {_PREFERRED_LEGACY} (a guess)")
 
 
 def read_text_file(path: Path | str, max_bytes: int = MAX_REVIEW_BYTES) -> TextFile:
@@ -265,28 +302,44 @@ _TOO_LONG = f"is longer than {MAX_REVIEW_BYTES // (1024 * 1024)} MB, too long to
 BLOCK_BYTES = 1024 * 1024
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_TEXT_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _line_ends(chunk: bytes) -> int:
+    return chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+
+
+def _last_line_end(data: bytes, final: bool) -> int:
+    """Where the last complete line of `data` ends (0: none). A CR at the very end waits for the
+    next block, which may start with its LF."""
+    cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+    if cut == len(data) and data.endswith(b"\r") and not final:
+        cut = max(data.rfind(b"\n", 0, cut - 1), data.rfind(b"\r", 0, cut - 1)) + 1
+    return cut
+
+
 def _byte_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
     """Lines of a byte-oriented encoding (UTF-8, cp1252...), decoded and split a block at a time:
-    one C call per megabyte rather than several per line."""
+    one C call per megabyte rather than several per line. Lines end at LF, CRLF or a lone CR."""
     number = 0
     pending = b""
     skipping = False  # inside a line too long to keep
     while True:
         block = stream.read(BLOCK_BYTES)
-        if not block:
-            break
-        if skipping:
-            end = block.find(b"\n")
-            if end < 0:
+        if skipping and block:
+            found = _LINE_END.search(block)
+            if not found:
                 continue
-            block, skipping = block[end + 1 :], False
+            block, skipping = block[found.end():], False  # its CRLF may be split: at most one blank line
         data = pending + block if pending else block
-        cut = data.rfind(b"\n") + 1
+        cut = _last_line_end(data, final=not block)
         pending = data[cut:]
         if cut:
-            for line in _block_lines(data[:cut], name, number):
-                yield line
-            number += data.count(b"\n", 0, cut)
+            yield from _block_lines(data[:cut], name, number)
+            number += _line_ends(data[:cut])
+        if not block:
+            break
         if len(pending) > MAX_REVIEW_BYTES:
             number += 1
             yield Line(number, error=_TOO_LONG)
@@ -299,51 +352,57 @@ def _block_lines(chunk: bytes, name: str, number: int) -> Iterator[Line]:
     """The lines of a chunk that ends with a line end; `number` lines came before it."""
     if len(chunk) <= MAX_REVIEW_BYTES:
         try:
-            lines = chunk.decode(name).split("\n")
+            text = chunk.decode(name)
         except UnicodeDecodeError:
             pass
         else:
-            for number, text in enumerate(lines[:-1], start=number + 1):
-                yield Line(number, text[:-1] if text.endswith("\r") else text)
+            lines = _TEXT_LINE_END.split(text) if "\r" in text else text.split("\n")
+            for number, line in enumerate(lines[:-1], start=number + 1):
+                yield Line(number, line)
             return
-    for number, raw in enumerate(chunk.split(b"\n")[:-1], start=number + 1):
+    for number, raw in enumerate(_LINE_END.split(chunk)[:-1], start=number + 1):
         if len(raw) > MAX_REVIEW_BYTES:
             yield Line(number, error=_TOO_LONG)
-            continue
-        try:
-            yield Line(number, raw.decode(name).rstrip("\r"))
-        except UnicodeDecodeError as error:
-            yield _line_fallback(number, raw, name, error)
+        else:
+            yield _decoded_line(number, raw, name)
 
 
-def _line_fallback(number: int, raw: bytes, name: str, error: UnicodeDecodeError) -> Line:
-    """A line that is not valid in the file's encoding: read it as cp1252 if possible, with a warning."""
+def _decoded_line(number: int, raw: bytes, name: str) -> Line:
+    """One line in the file's encoding, else as cp1252 with a warning, else an error."""
     try:
-        text = raw.decode(_PREFERRED_LEGACY).rstrip("\r")
-    except UnicodeDecodeError:
-        return Line(number, error=f"is not valid {name} (byte {error.start}); save the file as UTF-8")
-    return Line(number, text, warning=f"this line is not valid {name}; read as {_PREFERRED_LEGACY} (a guess)")
+        return Line(number, raw.decode(name))
+    except UnicodeDecodeError as error:
+        try:
+            text = raw.decode(_PREFERRED_LEGACY)
+        except UnicodeDecodeError:
+            return Line(number, error=f"is not valid {name} (byte {error.start}); save the file as UTF-8")
+        return Line(number, text, warning=f"this line is not valid {name}; read as {_PREFERRED_LEGACY} (a guess)")
+
+
+# Bytes a wide encoding cannot decode become this lone surrogate, which no valid UTF-16/32 text
+# decodes to: the line holding it is reported, and the lines after it are still read.
+_UNDECODABLE = "\udc00"
+codecs.register_error("review_sentiment.undecodable", lambda error: (_UNDECODABLE, error.end))
 
 
 def _wide_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
-    text = io.TextIOWrapper(stream, encoding=name, newline=None)
+    text = io.TextIOWrapper(stream, encoding=name, errors="review_sentiment.undecodable", newline=None)
     number = 0
     limit = MAX_REVIEW_BYTES // 2
-    try:
-        while True:
-            line = text.readline(limit + 1)
-            if not line:
-                return
-            number += 1
-            if len(line) > limit and not line.endswith("\n"):
-                yield Line(number, error=_TOO_LONG)
-                while line and not line.endswith("\n"):
-                    line = text.readline(limit)
-                continue
-            yield Line(number, line.rstrip("\r\n"))
-    except UnicodeDecodeError as error:
-        yield Line(number + 1, error=f"is not valid {name} from here on ({error.reason}); the rest of "
-                   "the file was skipped. Save the file as UTF-8 and try again")
+    while True:
+        line = text.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith("\n"):
+            yield Line(number, error=_TOO_LONG)
+            while line and not line.endswith("\n"):
+                line = text.readline(limit)
+            continue
+        if _UNDECODABLE in line:
+            yield Line(number, error=f"is not valid {name}; save the file as UTF-8 and try again")
+            continue
+        yield Line(number, line.rstrip("\r\n"))
 
 
 def open_text_stream(stream: BinaryIO) -> tuple[Encoding, io.TextIOWrapper]:

@@ -130,7 +130,7 @@ def test_existing_output_is_not_overwritten_without_force(capsys, tmp_path, revi
 def test_unwritable_output_leaves_nothing_behind(capsys, tmp_path, reviews):
     (tmp_path / "r.txt").write_text(reviews[0])
     code, _out, err = run_cli(capsys, tmp_path / "r.txt", "-o", tmp_path / "no-such-folder" / "out.csv")
-    assert code == 1 and "cannot write" in err
+    assert code == 2 and "does not exist" in err and "nothing was written" in err  # issue 13, point 13
 
 
 def test_dispatch_through_python_m_desktop(capsys, tmp_path, reviews):

@@ -186,12 +186,18 @@ def _load_jsonl(path: Path, text_field: str, label_field: str) -> Reviews:
                     record = json.loads(line)
                 except json.JSONDecodeError as error:
                     raise DataError(f"{where}: not valid JSON ({error.msg})") from error
+                except (ValueError, RecursionError) as error:  # 4,301 digits, 3,000 brackets deep
+                    raise DataError(f"{where}: not readable JSON ({str(error)[:100] or 'nested too deep'})") from error
                 if not isinstance(record, dict) or text_field not in record or label_field not in record:
                     raise DataError(
                         f"{where}: needs the fields {text_field!r} and {label_field!r}; "
                         "name them with --text-column/--label-column"
                     )
-                texts.append(str(record[text_field]))
+                text = record[text_field]
+                if not isinstance(text, str):  # a null or a number is no review: "None" must not train
+                    kind = "null" if text is None else f"a JSON {type(text).__name__}"
+                    raise DataError(f"{where}: the field {text_field!r} is {kind}, not text; fix or remove the line")
+                texts.append(text)
                 labels.append(parse_label(record[label_field], where))
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not UTF-8 text ({error}); save it as UTF-8") from error

@@ -104,6 +104,16 @@ def _samples(split, probabilities: np.ndarray) -> list[dict]:
     return chosen
 
 
+MIN_WORDS = 10  # fewer distinct words than this in the training part cannot make a model worth installing
+
+
+def _check_enough_words(word_index) -> None:
+    if len(word_index.words) < MIN_WORDS:
+        raise data_sources.DataError(
+            f"the training texts hold {len(word_index.words)} distinct words (at least {MIN_WORDS} are "
+            "needed); check that the text column holds the reviews (--text-column)")
+
+
 def run(options: TrainOptions, default_models_dir: Path) -> dict:
     """Train, export, verify and install a bundle. Returns the model card."""
     options.validate()
@@ -112,15 +122,18 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     batch_size = options.batch_size or recipe.batch_size
     if options.output is not None:
         install.check_output(options.output, options.force)
+    install.check_writable(options.output or options.models_dir or default_models_dir)
 
     reviews = data_sources.load_source(options.data, options.data_path, options.text_column, options.label_column)
     split = data_sources.split(reviews, options.data, options.limit)
     print(f"Data: {options.data}, {len(reviews):,} labelled reviews; split {split.sizes()}", flush=True)
 
+    word_index = build_word_index(split.train.texts, settings)
+    _check_enough_words(word_index)
+
     import keras  # only now: bad options and bad data are refused without waiting for TensorFlow
 
     keras.utils.set_random_seed(options.seed)
-    word_index = build_word_index(split.train.texts, settings)
     print(f"Word index: {len(word_index):,} ids ({sum(' ' in w for w in word_index.words):,} word pairs)"
           + (f", and {settings.ngram_buckets:,} hashed n-gram buckets" if settings.ngram_buckets else ""), flush=True)
     callbacks = []

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from review_sentiment._batch import InputMode, csv_columns, jsonl_fields, parse_extensions
 from review_sentiment._export import ResultWriter, format_for_path
+from review_sentiment._shown import shown
 from review_sentiment._reading import ReadError
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN, confidence
 from desktop.ui import theme
@@ -273,7 +274,7 @@ class BatchView(QWidget):
         self._update_export_actions()
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         self.progress_label.setText(f"Export failed: {reason}")
-        show_problem(self, "Export failed", f"Could not write {path}: {reason}. "
+        show_problem(self, "Export failed", f"Could not write {shown(path)}: {reason}. "
                      "Nothing was changed; choose another place.")
 
     def save_chart(self) -> None:
@@ -576,7 +577,7 @@ class BatchView(QWidget):
             return
         try:
             names = csv_columns(first) if mode is InputMode.CSV else jsonl_fields(first)
-        except (OSError, ReadError):
+        except (OSError, ReadError, ValueError, RecursionError):
             return  # the run will report the file with its reason
         typed = self.field_box.currentText()
         self.field_box.clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -28,6 +29,12 @@ from review_sentiment.encoding import START, UNK
 _STRONGEST_MIX = 0.62
 # What follows the cut is previewed, not rendered whole: a 5 MB paste must not stall the view.
 CUT_PREVIEW_CHARS = 1500
+# At most this much of a text is laid out (a 5 MB paste is not; Qt lays out a line in time
+# quadratic in its length), and a run of this many characters without a space gets a zero-width
+# space after it, so even a 5 MB "word" wraps into short lines.
+SHOWN_CHARS = 100_000
+LONGEST_RUN = 80
+_SHOWN_TOKEN = 200  # the model's view shows a longer word cut to this, then "…"
 # The legend's sample chips, in log-odds.
 LEGEND_STEPS = (0.1, 0.25, FULL_COLOUR)
 _PART = {1: "half", 2: "a third"}
@@ -142,7 +149,7 @@ def review_html(text: str, verdict: Verdict, colours: HighlightColours, *, highl
     """The review with each pushing word coloured (hover: `title`), unknown words dimmed, the cut part dimmed."""
     pieces, position = [], 0
     for mark in (marks(verdict, colours) if highlight else []):
-        if mark.word is None:
+        if mark.word is None or mark.end > SHOWN_CHARS:
             break
         style = (f"background-color:{mark.background};" if mark.background else "") + (
             f"color:{mark.foreground};" if mark.foreground else "")
@@ -150,11 +157,14 @@ def review_html(text: str, verdict: Verdict, colours: HighlightColours, *, highl
         pieces.append(_escape(text[position : mark.start]))
         pieces.append(f'<span style="{style}" title="{tip}">{_escape(text[mark.start : mark.end])}</span>')
         position = mark.end
-    if verdict.truncated:
+    if verdict.truncated and verdict.read_until <= SHOWN_CHARS:
         pieces.append(_escape(text[position : verdict.read_until]))
         pieces.append(_cut_tail(text, verdict.read_until, colours))
     else:
-        pieces.append(_escape(text[position:]))
+        pieces.append(_escape(text[position:SHOWN_CHARS]))
+        if len(text) > SHOWN_CHARS:
+            note = f"… {len(text) - SHOWN_CHARS:,} more characters, not shown here"
+            pieces.append(f'<span style="color:{colours.dim};"><br><b>{html.escape(note)}</b></span>')
     return f'<div style="white-space:pre-wrap;">{"".join(pieces)}</div>'
 
 
@@ -233,10 +243,10 @@ def model_view_html(text: str, verdict: Verdict, colours: HighlightColours) -> s
         if token == UNK:
             pieces.append(
                 f'<span style="color:{colours.dim};">{html.escape(UNK)}'
-                f'<sub>{html.escape(text[word.start : word.end])}</sub></span>'
+                f'<sub>{_escape(_short(text[word.start : word.end]))}</sub></span>'
             )
         else:
-            pieces.append(html.escape(token))
+            pieces.append(_escape(_short(token)))
     body = " ".join(pieces)
     # A model that reads word pairs gets them after the words, each pair two words long.
     rest = decoded[len(pieces):]
@@ -273,7 +283,16 @@ def _cut_tail(text: str, cut_at: int, colours: HighlightColours) -> str:
     )
 
 
+def _short(word: str) -> str:
+    return word if len(word) <= _SHOWN_TOKEN else word[:_SHOWN_TOKEN] + "…"
+
+
+_LONG_RUN = re.compile(r"\S{%d}(?=\S)" % LONGEST_RUN)
+
+
 def _escape(piece: str) -> str:
+    if len(piece) > LONGEST_RUN:
+        piece = _LONG_RUN.sub(lambda run: run.group() + "\u200b", piece)
     return html.escape(piece, quote=False)
 
 

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from review_sentiment._bundle import BundleError, default_models_dir, load_bundle
+from review_sentiment._bundle import BundleError, default_models_dir, load_bundle, stop_model_runs
+from review_sentiment._shown import shown
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 from review_sentiment import bundle_format as fmt
 from desktop.ui import settings as keys
@@ -34,6 +35,9 @@ from desktop.ui.review_view import ReviewView, write_page
 from desktop.ui.workers import Worker, WorkerPool
 
 APP_TITLE = "Review Sentiment"
+# How long one model call may take in the app (the load's check included) before it is stopped:
+# a model that loops cannot keep the app loading, or classifying, for ever.
+MODEL_SECONDS = 20.0
 NO_MODEL_HELP = (
     "Reinstall the app, or open a bundle with File → Open model… (Ctrl+O)."
     if getattr(sys, "frozen", False) else
@@ -114,7 +118,7 @@ def load_first(candidates: list[Path]):
     problems: list[BundleError] = []
     for path in candidates:
         try:
-            return load_bundle(path), problems
+            return load_bundle(path, run_seconds=MODEL_SECONDS), problems
         except BundleError as error:
             problems.append(error)
     raise problems[-1]
@@ -169,8 +173,8 @@ class MainWindow(QMainWindow):
 
     def open_model(self, path: Path | str) -> None:
         """Load a bundle off the UI thread; on failure a dialog says why and the current model stays."""
-        self.statusBar().showMessage(f"Loading model {path}…")
-        worker = Worker(load_bundle, Path(path))
+        self.statusBar().showMessage(f"Loading model {shown(path)}…")
+        worker = Worker(load_bundle, Path(path), MODEL_SECONDS)
         worker.signals.finished.connect(lambda bundle, seconds: self._model_ready(bundle, remember=True))
         worker.signals.failed.connect(self._model_refused)
         self._pool.start(worker)
@@ -347,25 +351,36 @@ class MainWindow(QMainWindow):
         if problems:
             # Said in a dialog, not in the status bar: the person asked for that model.
             problem = problems[0]
-            self._warn("Model not opened", f"Could not open the model {problem.path}",
-                       f"{_reason_text(problem)}\n\nUsing {bundle.name} instead.", str(problem))
+            self._warn("Model not opened", f"Could not open the model {shown(problem.path)}",
+                       f"{_reason_text(problem)}\n\nUsing {shown(bundle.name)} instead.", str(problem))
 
     def _model_ready(self, bundle, *, remember: bool) -> None:
+        """Switch every part of the window to `bundle`, or (if showing it fails) none of them."""
+        try:
+            self.model_panel.show_bundle(bundle)  # the one step that reads the card: it goes first
+        except Exception as error:  # a card the loader let through but the panel cannot show
+            if self._bundle is not None:
+                self.model_panel.show_bundle(self._bundle)
+            self._model_refused(BundleError(bundle.path, f"its model card cannot be shown "
+                                            f"({type(error).__name__}: {error})", "Fix or remove model_card.json"))
+            return
         self._bundle = bundle
         if remember:
             self._fill_recent_menu(keys.remember_model(self.settings, bundle.path))
             self.settings.sync()
-        self.model_label.setText(f"Model: {bundle.name}")
-        self.model_label.setToolTip(str(bundle.path))
-        self.model_panel.show_bundle(bundle)
-        self.statusBar().showMessage(f"Loaded model {bundle.name}", 5000)
+        self.model_label.setText(f"Model: {shown(bundle.name)}")
+        self.model_label.setToolTip(shown(bundle.path))
+        self.statusBar().showMessage(f"Loaded model {shown(bundle.name)}", 5000)
         self.review_view.set_bundle(bundle)
         self.model_loaded.emit(bundle)
 
     def _model_refused(self, error: Exception) -> None:
         error = _as_bundle_error(error)
-        kept = f"The model in use is still {self._bundle.name}." if self._bundle else NO_MODEL_HELP
-        self._warn("Model not opened", f"Could not open the model {error.path}",
+        kept = f"The model in use is still {shown(self._bundle.name)}." if self._bundle else NO_MODEL_HELP
+        if self._bundle is None:
+            self.model_label.setText("No model")
+        self.statusBar().clearMessage()  # not "Loading model…" for ever
+        self._warn("Model not opened", f"Could not open the model {shown(error.path)}",
                    f"{_reason_text(error)}\n\n{kept}", str(error))
         self.model_failed.emit(error)
 
@@ -374,9 +389,9 @@ class MainWindow(QMainWindow):
         error = _as_bundle_error(error)
         self.model_label.setText("No model")
         reason = human_reason(error.reason)
-        self.model_panel.show_bundle(None, f"No model loaded.\n\n{error.path}: {reason}.\n\n{NO_MODEL_HELP}")
-        self.review_view.show_state("No model loaded", f"{error.path}: {reason}.\n\n{NO_MODEL_HELP}")
-        self._warn("No model loaded", f"Could not open the model {error.path}", f"{reason}.\n\n{NO_MODEL_HELP}",
+        self.model_panel.show_bundle(None, f"No model loaded.\n\n{shown(error.path)}: {reason}.\n\n{NO_MODEL_HELP}")
+        self.review_view.show_state("No model loaded", f"{shown(error.path)}: {reason}.\n\n{NO_MODEL_HELP}")
+        self._warn("No model loaded", f"Could not open the model {shown(error.path)}", f"{reason}.\n\n{NO_MODEL_HELP}",
                    str(error))
         self.model_failed.emit(error)
 
@@ -483,6 +498,8 @@ class MainWindow(QMainWindow):
         self._save_settings()
         for index in range(self.tabs.count()):
             self.tabs.widget(index).close()  # lets a tab cancel its own work
+        self.review_view.set_bundle(None)  # starts no more verdicts
+        stop_model_runs()  # a model call in flight (a load's check, a verdict) ends now, not when it likes
         self._pool.wait()
         event.accept()
 
