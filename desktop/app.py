@@ -41,13 +41,15 @@ def display_problem(environ: dict | None = None, platform: str | None = None) ->
 
 
 def window_icon_file() -> Path | None:
-    """The app icon: inside a frozen app (build.spec puts it in icons/) or in the source tree."""
+    """The app icon: inside a frozen app (build.spec puts it in icons/), beside this module when
+    installed from the wheel (packaging/wheel_hook.py puts it there), or in the source tree."""
     if getattr(sys, "frozen", False):
-        base = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "icons"
+        bases = [Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "icons"]
     else:
-        base = Path(__file__).resolve().parents[1] / "packaging" / "icons"
-    candidate = base / f"{DESKTOP_FILE}-256.png"
-    return candidate if candidate.is_file() else None
+        here = Path(__file__).resolve().parent
+        bases = [here / "icons", here.parent / "packaging" / "icons"]
+    candidates = [base / f"{DESKTOP_FILE}-256.png" for base in bases]
+    return next((candidate for candidate in candidates if candidate.is_file()), None)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

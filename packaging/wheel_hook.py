@@ -6,6 +6,7 @@
   collide with any other package of that name: a copy of `desktop/` whose own imports
   (`from desktop.ui import theme`) are rewritten to the new name, the way pip's `vendoring` tool
   renames the packages it vendors. The checkout keeps `desktop/` and `python -m desktop`.
+- The window icon goes in as `review_sentiment_desktop/icons/`, where `window_icon_file()` looks.
 - `trainer/` is not in the wheel at all: it needs TensorFlow and works on a checkout.
 
 An editable install (`uv sync`) reads the checkout directly, so it gets none of these copies,
@@ -47,6 +48,8 @@ class WheelHook(BuildHookInterface):
         root = Path(self.root)
         copy_app_renamed(root / APP_SOURCE, target)
         build_data["force_include"][str(target)] = APP_NAME_IN_WHEEL
+        icon = root / "packaging" / "icons" / "review-sentiment-256.png"  # the window's icon
+        build_data["force_include"][str(icon)] = f"{APP_NAME_IN_WHEEL}/icons/{icon.name}"
         build_data["force_include"].update(shipped_model(root / "models"))
 
     def finalize(self, version: str, build_data: dict, artifact_path: str) -> None:

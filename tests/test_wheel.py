@@ -68,6 +68,7 @@ def test_the_wheel_holds_the_core_the_app_and_the_model_but_no_desktop_or_traine
     current = (ROOT / "models" / "CURRENT").read_text(encoding="utf-8").strip()
     assert f"review_sentiment/models/{current}/model.onnx" in names
     assert "review_sentiment/models/CURRENT" in names
+    assert "review_sentiment_desktop/icons/review-sentiment-256.png" in names
 
 
 def test_classify_command_and_load_from_the_wheel_match_the_checkout(installed, elsewhere):
@@ -115,6 +116,8 @@ def test_the_review_sentiment_command_opens_the_app_from_the_wheel(installed, el
 
         QTimer.singleShot(0, drive)
         QTimer.singleShot(60_000, QApplication.quit)  # never hang a test run
+        from review_sentiment_desktop.app import window_icon_file
+        print("ICON", window_icon_file())
         print("EXIT", entry.main(["review.txt"]))
         print("DESKTOP", sorted(n for n in sys.modules if n.split(".")[0] in ("desktop", "trainer")))
     """)
@@ -122,6 +125,7 @@ def test_the_review_sentiment_command_opens_the_app_from_the_wheel(installed, el
     out = run(python, "-c", driver, cwd=folder, env=env).stdout
     expected = review_sentiment.load().classify([texts[0]])[0]
     assert f"SHOWN {expected.label} " in out and "EXIT 0" in out and "DESKTOP []" in out, out
+    assert f"ICON {python.parents[1]}" in out, out  # the icon the wheel carries, not the checkout's
 
     no_display = subprocess.run([python.parent / "review-sentiment"], cwd=folder, env=clean_environment(),
                                 capture_output=True, text=True, timeout=120)
