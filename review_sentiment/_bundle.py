@@ -77,7 +77,7 @@ def how_to_get_a_model() -> str:
     """What a person can do when no model loads: a built app cannot retrain, a source checkout can."""
     if getattr(sys, "frozen", False):
         return "Reinstall the app, or open a bundle with File > Open model"
-    return "Retrain one with `uv run python -m trainer`, or open a bundle with File > Open model"
+    return "Retrain one with `uv run --group train python -m trainer`, or open a bundle with File > Open model"
 
 
 def resolve_model_file(path: Path | str) -> Path:

@@ -356,9 +356,9 @@ def test_no_model_says_how_to_get_one_and_the_window_still_works(qtbot, open_win
     assert window.bundle is None
     panel = window.review_view.verdict_panel
     assert panel.title.text() == "No model loaded"
-    assert "uv run python -m trainer" in panel.detail.text()
+    assert "uv run --group train python -m trainer" in panel.detail.text()
     assert "File → Open model" in panel.detail.text()
-    assert any("uv run python -m trainer" in text for text in warnings_shown(window))
+    assert any("uv run --group train python -m trainer" in text for text in warnings_shown(window))
     assert str(models) in panel.detail.text()
     window.review_view.editor.setPlainText("A fine film.")
     window.review_view.classify_now()

@@ -41,7 +41,7 @@ MODEL_SECONDS = 20.0
 NO_MODEL_HELP = (
     "Reinstall the app, or open a bundle with File → Open model… (Ctrl+O)."
     if getattr(sys, "frozen", False) else
-    "Retrain one with `uv run python -m trainer` (it writes a bundle into models/), "
+    "Retrain one with `uv run --group train python -m trainer` (it writes a bundle into models/), "
     "or open a bundle with File → Open model… (Ctrl+O)."
 )
 MIN_WIDTH, MIN_HEIGHT = 800, 600  # the smallest window every tab still works in
