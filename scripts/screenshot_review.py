@@ -3,8 +3,7 @@
     uv run --group train python scripts/screenshot_review.py            # docs/images/review-explained.png
     uv run --group train python scripts/screenshot_review.py --dark     # docs/images/review-explained-dark.png
 
-The same real window, shipped model and offscreen platform as scripts/screenshot.py (whose dark
-palette it borrows), with a review chosen to show what issue 11 added: colours on one scale, grey
+The same real window, shipped model, offscreen platform and dark palette as scripts/screenshot.py, with a review chosen to show what issue 11 added: colours on one scale, grey
 unknown words, phrases, and the sentence-by-sentence list.
 """
 
@@ -55,7 +54,7 @@ def main() -> int:
 
     from desktop.app import create_application
     from desktop.ui.main_window import MainWindow
-    from screenshot import dark_palette
+    from desktop.ui.theme import dark_palette
 
     app = create_application()
     if args.dark:
