@@ -198,9 +198,18 @@ def _guess_legacy(sample: bytes) -> str | None:
 
 
 def _wrongly_wide(name: str, sample: bytes) -> bool:
-    """A UTF-16/32 guess for bytes with no NUL (binary files stop earlier) that hold the bytes of a
-    line end: in UTF-16 a line end is 0A 00, so those are line ends of a byte encoding."""
-    return Encoding(name).is_wide and (b"\n" in sample or b"\r" in sample)
+    """A guess lines cannot be read in: a UTF-16/32 guess for bytes with no NUL (binary files stop
+    earlier) that hold the bytes of a line end (in UTF-16 a line end is 0A 00), or a byte encoding
+    in which ASCII is not ASCII (EBCDIC such as cp037, guessed for a lone byte: its lines would be lost)."""
+    if Encoding(name).is_wide:
+        return b"\n" in sample or b"\r" in sample
+    try:
+        return _ASCII_PROBE.decode(name) != _ASCII_PROBE.decode("ascii")
+    except (UnicodeDecodeError, LookupError):
+        return True
+
+
+_ASCII_PROBE = b"\n\r\t az AZ 09 <>'\""
 
 
 def decode_bytes(data: bytes) -> TextFile:

@@ -303,3 +303,12 @@ def test_terminal_escapes_in_a_file_name_are_shown_escaped(capsys, tmp_path):
     bad.write_text("", encoding="utf-8")
     code, out, err = run(capsys, bad)
     assert code == 1 and "\x1b" not in err and "\\x1b]0;owned\\x07" in err
+
+
+def test_a_file_guessed_as_ebcdic_is_not_lost(tmp_path):
+    """charset-normalizer guesses cp037 (EBCDIC) for the lone byte 0xA2; in it 0x0A is no line end,
+    so every line was lost. Guesses in which ASCII is not ASCII are passed over (hypothesis found it)."""
+    source = tmp_path / "r.txt"
+    source.write_bytes(b"\xa2")
+    (found,) = reviews_of(source, InputMode.LINE)
+    assert found.line == 1 and found.text and not found.error
