@@ -110,6 +110,18 @@ def test_clearly_positive_and_negative_reviews_show_their_verdicts(qtbot, open_w
     assert window.model_label.text() == f"Model: {window.bundle.name}"
 
 
+def test_the_columns_stay_put_when_a_verdict_appears_at_800_by_600(qtbot, open_window, clear_reviews):
+    window = open_window()
+    window.resize(800, 600)
+    view = window.review_view
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=TIMEOUT)
+    before = (view.editor.width(), view.verdict_panel.width())
+    positive, _ = clear_reviews
+    classify(qtbot, window, positive)
+    qtbot.waitUntil(lambda: view.verdict_panel.title.text() == "Positive", timeout=TIMEOUT)
+    assert (view.editor.width(), view.verdict_panel.width()) == before
+
+
 def test_the_verdict_follows_typing(qtbot, open_window):
     window = open_window()
     editor = window.review_view.editor

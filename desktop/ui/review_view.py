@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QSplitter,
     QTextBrowser,
     QTextEdit,
@@ -131,7 +132,13 @@ class ReviewView(QWidget):
         right_column.addWidget(self.strongest)
         right_column.addWidget(self.sentence_box, 2)
         right_column.addWidget(self._titled("What the model reads", self.model_view), 1)
+        # The two sides share the width by their stretch factors alone, not by what they show, so
+        # nothing shifts when a verdict, a legend or a longer note appears (down to 800 px wide).
+        for side, least in ((left, 300), (right, 220)):
+            side.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            side.setMinimumWidth(least)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
