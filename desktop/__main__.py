@@ -8,14 +8,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["classify"]:
-        from review_sentiment._cli import main as classify_main
+    if argv[:1] == ["classify"] or "--self-test" in argv:
+        from review_sentiment.__main__ import main as headless_main  # the core's own command, no Qt
 
-        return classify_main(argv[1:])
-    if "--self-test" in argv:
-        from review_sentiment._self_test import main as self_test_main
-
-        return self_test_main([a for a in argv if a != "--self-test"])
+        return headless_main(argv)
     from desktop.app import main as app_main
 
     return app_main(argv)
