@@ -1,13 +1,27 @@
-"""What the benchmark scripts share: one line describing the machine, and a bundle's network
+"""What the benchmark scripts share: one line describing the machine, a median timer, and a bundle's network
 rebuilt in Keras with the bundle's own ONNX weights (for "the tutorial's way" beside the app's)."""
 
 from __future__ import annotations
 
 import os
 import platform
+import statistics
+import time
 from pathlib import Path
 
 import numpy as np
+
+
+def median_ms(fn, runs: int, warmup: int = 1) -> float:
+    """The median wall time of `fn()` over `runs` calls, in milliseconds, after `warmup` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
 
 
 def machine() -> str:
@@ -31,13 +45,19 @@ def keras_twin(bundle):
     import onnx
     from onnx import numpy_helper
 
-    from trainer.architectures import RECIPES, build_model
+    import keras
+
+    from trainer.architectures import RECIPES, build_model, exported_network
 
     if bundle.architecture not in RECIPES:
         raise SystemExit(f"no Keras recipe for architecture {bundle.architecture!r}; cannot compare")
     # Recipes that derive fixed weights from training data (bigram-nb's naive-Bayes ratios) get
     # none here: every weight is then overwritten with the ONNX file's.
     model = build_model(RECIPES[bundle.architecture], bundle.settings, [], np.zeros(0, dtype=np.int8))
+    # An additive network is exported as one folded table (trainer.architectures.exported_network):
+    # rebuild that shape, keep only the probability output.
+    net = exported_network(model)
+    model = keras.Model(net.inputs, net.outputs[0]) if net is not model else model
     weights = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(bundle.path)).graph.initializer}
 
     def find(layer: str, shape: tuple) -> np.ndarray:
