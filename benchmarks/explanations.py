@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _shared import machine  # noqa: E402
+from _shared import machine, median_ms  # noqa: E402
 from review_sentiment._additive import ADDITIVITY_TOLERANCE, PROBABILITY_PRECISION, raw_log_odds  # noqa: E402
 from review_sentiment._bundle import default_models_dir, load_bundle  # noqa: E402
 from review_sentiment._classify import classify_text, classify_texts  # noqa: E402
@@ -37,16 +36,6 @@ from review_sentiment.encoding import UNK_ID, model_row, pad_rows, tokenise  # n
 
 REMOVED = 5
 SEED = 0
-
-
-def median_ms(fn, runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def longest_review(bundle, texts: list[str], runs: int) -> None:

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _shared import keras_twin, machine  # noqa: E402
+from _shared import keras_twin, machine, median_ms  # noqa: E402
 from review_sentiment._bundle import default_models_dir, load_bundle  # noqa: E402
 from review_sentiment._classify import classify_text  # noqa: E402
 from review_sentiment.encoding import encode, tokenise  # noqa: E402
@@ -45,17 +43,6 @@ def review_of_250_words() -> tuple[str, int]:
     return best, len(tokenise(best))
 
 
-def median_ms(fn, runs: int, warmup: int = 20) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500, help="timed runs of the app's path")
@@ -70,9 +57,9 @@ def main() -> int:
     print(f"model: {bundle.path} ({bundle.architecture}); review: {word_count} words, {len(text)} characters")
 
     verdict = classify_text(bundle, text, by_sentence=True)
-    app_ms = median_ms(lambda: classify_text(bundle, text, by_sentence=True), args.runs)
-    words_ms = median_ms(lambda: classify_text(bundle, text), args.runs)
-    plain_ms = median_ms(lambda: classify_text(bundle, text, explain=False), args.runs)
+    app_ms = median_ms(lambda: classify_text(bundle, text, by_sentence=True), args.runs, warmup=20)
+    words_ms = median_ms(lambda: classify_text(bundle, text), args.runs, warmup=20)
+    plain_ms = median_ms(lambda: classify_text(bundle, text, explain=False), args.runs, warmup=20)
     print(f"app path (verdict + {verdict.words_read} contributions, {verdict.method} + "
           f"{len(verdict.sentences)} sentence verdicts): median {app_ms:.2f} ms over {args.runs} runs")
     print(f"  without the sentence view: median {words_ms:.2f} ms; verdict alone: median {plain_ms:.2f} ms")

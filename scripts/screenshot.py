@@ -45,6 +45,49 @@ def pick_review(test) -> str:
     raise SystemExit("no suitable review found in the test split")
 
 
+def open_window(work: Path, dark: bool, size: str):
+    """The real main window, offscreen, with a throw-away settings file and the shipped model loaded."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["REVIEW_SENTIMENT_SETTINGS"] = str(work / "settings.ini")
+    from PySide6.QtCore import Qt
+
+    from desktop.app import create_application
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.theme import dark_palette
+
+    app = create_application()
+    if dark:
+        # What a desktop in dark mode hands the app; the offscreen platform has no theme of its own.
+        app.styleHints().setColorScheme(Qt.ColorScheme.Dark)
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
+    window = MainWindow()
+    width, height = (int(v) for v in size.split("x"))
+    window.resize(width, height)
+    window.show()
+    if window.bundle is None:
+        wait_for(window.model_loaded)
+    return app, window
+
+
+def wait_for(signal, ms: int = 60_000) -> None:
+    """Run the event loop until `signal` fires (or `ms` pass)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def save(app, window, output: Path) -> None:
+    """Let the layouts settle, then write the window as a PNG."""
+    wait_for(app.aboutToQuit, 400)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(output)):
+        raise SystemExit(f"could not write {output}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "screenshot.png")
@@ -55,36 +98,10 @@ def main() -> int:
     output = args.output.resolve()
 
     work = Path(tempfile.mkdtemp(prefix="review-sentiment-shot-"))
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["REVIEW_SENTIMENT_SETTINGS"] = str(work / "settings.ini")
-
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
-
+    app, window = open_window(work, args.dark, args.size)
     from review_sentiment._batch import InputMode
-    from desktop.app import create_application
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.theme import dark_palette
 
-    app = create_application()
-    if args.dark:
-        # What a desktop in dark mode hands the app; the offscreen platform has no theme of its own.
-        app.styleHints().setColorScheme(Qt.ColorScheme.Dark)
-        app.setStyle("Fusion")
-        app.setPalette(dark_palette())
     test = test_reviews()
-    window = MainWindow()
-    width, height = (int(v) for v in args.size.split("x"))
-    window.resize(width, height)
-    window.show()
-
-    def wait_for(signal, ms: int = 60_000) -> None:
-        loop = QEventLoop()
-        signal.connect(loop.quit)
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
-    if window.bundle is None:
-        wait_for(window.model_loaded)
     if args.tab == "review":
         window.show_review(pick_review(test))
         wait_for(window.review_view.verdict_shown)
@@ -102,10 +119,7 @@ def main() -> int:
         view.table.selectRow(2)
         view.table.setFocus()
         what = f"{view.model.total:,} reviews"
-    wait_for(app.aboutToQuit, 400)  # let layouts settle
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(output)):
-        raise SystemExit(f"could not write {output}")
+    save(app, window, output)
     print(f"{output}: {what}, {window.width()}x{window.height()}")
     window.close()
     return 0

@@ -10,7 +10,6 @@ unknown words, phrases, and the sentence-by-sentence list.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -48,41 +47,16 @@ def main() -> int:
     args = parser.parse_args()
     output = args.output or ROOT / "docs" / "images" / f"review-explained{'-dark' if args.dark else ''}.png"
 
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["REVIEW_SENTIMENT_SETTINGS"] = str(Path(tempfile.mkdtemp(prefix="review-shot-")) / "settings.ini")
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from screenshot import open_window, save, wait_for
 
-    from desktop.app import create_application
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.theme import dark_palette
-
-    app = create_application()
-    if args.dark:
-        app.styleHints().setColorScheme(Qt.ColorScheme.Dark)
-        app.setStyle("Fusion")
-        app.setPalette(dark_palette())
+    app, window = open_window(Path(tempfile.mkdtemp(prefix="review-shot-")), args.dark, args.size)
     text = pick_mixed_review()
-    window = MainWindow()
-    window.resize(*(int(v) for v in args.size.split("x")))
-    window.show()
-
-    def wait_for(signal, ms: int = 30_000) -> None:
-        loop = QEventLoop()
-        signal.connect(loop.quit)
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
-    if window.bundle is None:
-        wait_for(window.model_loaded)
     window.model_dock.hide()  # the Review tab is the subject; the model panel has its own screenshot
     window.show_review(text)
     wait_for(window.review_view.verdict_shown)
-    wait_for(app.aboutToQuit, 500)  # let layouts settle
     window.review_view.editor.textCursor().clearSelection()
     window.review_view.editor.verticalScrollBar().setValue(0)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(output)):
-        raise SystemExit(f"could not write {output}")
+    save(app, window, output)
     print(f"{output}: {window.review_view.verdict.label}, {len(window.review_view.verdict.sentences)} sentences")
     window.close()
     return 0
