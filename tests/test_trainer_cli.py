@@ -88,6 +88,11 @@ def test_default_run_installs_a_new_bundle_and_keeps_the_previous(tmp_path, mode
     current = (models_copy / fmt.CURRENT_POINTER).read_text().strip()
     assert current != previous and (models_copy / current / fmt.MODEL_FILE).is_file()
     assert (models_copy / previous / fmt.MODEL_FILE).is_file()  # recoverable: point CURRENT back
+    # The one-column table is read with GatherElements (trainer/export.py), not onnxruntime's slow Gather.
+    import onnx
+
+    ops = [node.op_type for node in onnx.load(str(models_copy / current / fmt.MODEL_FILE)).graph.node]
+    assert ops.count("GatherElements") == 1 and "Gather" not in ops
     assert not [p for p in models_copy.parent.iterdir() if "staging" in p.name]
 
 

@@ -43,6 +43,7 @@ def export_onnx(
 
     output_names = [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME][: len(model.outputs)]
     _rename_io(proto, fmt.INPUT_NAME, output_names)
+    _one_column_lookups_as_gather_elements(proto)
     metadata = {
         fmt.KEY_FORMAT: fmt.FORMAT_VERSION,
         fmt.KEY_ENCODING: json.dumps(settings.to_dict()),
@@ -83,6 +84,49 @@ def _rename_io(proto, input_name: str, output_names: list[str]) -> None:
         graph.input[0].type.tensor_type.shape.dim[1].dim_param = "length"
         if len(graph.output) > 1:  # the shares: one per input position
             graph.output[1].type.tensor_type.shape.dim[1].dim_param = "length"
+
+
+def _one_column_lookups_as_gather_elements(proto) -> int:
+    """Rewrite each look-up in a one-column table (``Gather(table[V, 1], ids)``, what Keras's
+    ``Embedding(V, 1)`` exports to) as ``GatherElements`` on the table flattened to ``[V]``.
+
+    The same values, bit for bit (both copy table entries), and 3.6 times as fast in
+    onnxruntime 1.25: its ``Gather`` copies each 4-byte row with a call of its own (about 40 ns a
+    position of trigram-nb's rows, 80% of the network's time), while ``GatherElements`` on a 1-D
+    table is a plain indexed load. `check_parity` then compares the rewritten model with Keras.
+    Returns how many look-ups were rewritten. Tables used by anything else are left alone.
+    """
+    from onnx import helper, numpy_helper
+
+    graph = proto.graph
+    tables = {t.name: t for t in graph.initializer if len(t.dims) == 2 and t.dims[1] == 1}
+    uses: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    nodes, rewritten = [], 0
+    for node in graph.node:
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+        if node.op_type != "Gather" or axis != 0 or node.input[0] not in tables or uses[node.input[0]] != 1:
+            nodes.append(node)
+            continue
+        table, ids, out = tables[node.input[0]], node.input[1], node.output[0]
+        del table.dims[1:]  # [V, 1] -> [V]: the same values in the same order
+        stem = f"{out}/one_column"
+        graph.initializer.extend([numpy_helper.from_array(np.array([-1], np.int64), f"{stem}/flat_shape"),
+                                  numpy_helper.from_array(np.array([1], np.int64), f"{stem}/column")])
+        nodes += [
+            helper.make_node("Shape", [ids], [f"{stem}/ids_shape"], name=f"{stem}/Shape"),
+            helper.make_node("Concat", [f"{stem}/ids_shape", f"{stem}/column"], [f"{stem}/shape"], axis=0, name=f"{stem}/Concat"),
+            helper.make_node("Reshape", [ids, f"{stem}/flat_shape"], [f"{stem}/flat_ids"], name=f"{stem}/Flatten"),
+            helper.make_node("GatherElements", [node.input[0], f"{stem}/flat_ids"], [f"{stem}/values"], axis=0,
+                             name=f"{stem}/GatherElements"),
+            helper.make_node("Reshape", [f"{stem}/values", f"{stem}/shape"], [out], name=f"{stem}/Reshape"),
+        ]
+        rewritten += 1
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return rewritten
 
 
 def check_parity(model, onnx_path: Path, ids: np.ndarray | list[np.ndarray], batch_size: int = 2048) -> float:
