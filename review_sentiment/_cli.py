@@ -164,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        bundle = load_bundle(args.model or default_models_dir(), run_seconds=args.model_timeout)
+        # One onnxruntime thread: the other cores encode (--jobs), and a second thread per call
+        # costs more in hand-overs than it gains on these small, memory-bound calls.
+        bundle = load_bundle(args.model or default_models_dir(), run_seconds=args.model_timeout, threads=1)
     except BundleError as error:
         print(f"error: cannot use the model: {error}", file=sys.stderr)
         return EXIT_USAGE
