@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import csv
 import ctypes
+import dataclasses
 import enum
 import json
 import multiprocessing
@@ -98,6 +99,9 @@ class ReviewResult:
     """The name of the model that gave the verdict (its bundle's name)."""
     word_index_sha256: str = ""
     """The hash of that model's word index: two models with one name but other words differ here."""
+    explained: tuple = ()
+    """With `classify_reviews(explain=...)`: what that function made of this review (for
+    `classify --explain`, its explanation fields, formatted where the model ran)."""
 
     @property
     def ok(self) -> bool:
@@ -468,28 +472,35 @@ def classify_reviews(
     batch_size: int = BATCH_SIZE,
     cancelled: threading.Event | None = None,
     workers: int = 0,
-    rows_seen: Callable[[ModelBatches], None] | None = None,
+    explain: Callable[[object, list[str], ModelBatches], list[tuple]] | None = None,
+    model_in_workers: bool = False,
 ) -> Iterator[list[ReviewResult]]:
     """Classify reviews in batches; yield each batch's results in input order, failures in place.
 
-    With `workers` > 0, texts are encoded in that many worker processes while this one reads,
-    runs the model and hands results on: encoding is pure Python, so this is what puts a second
-    core to work. Stops before the next batch once `cancelled` is set; what was yielded stays valid.
-    `rows_seen`, if given, gets each batch's rows (of its texts without an error) before its
-    results are yielded: `classify --explain` explains them without encoding them again.
+    With `workers` > 0, texts are encoded in that many worker processes while this one reads and
+    hands results on: encoding is pure Python, so this is what puts a second core to work. With
+    `model_in_workers` too, each worker also runs the model (a session of its own, checked to
+    give this process's probabilities), so this process only reads and writes. Stops before the
+    next batch once `cancelled` is set; what was yielded stays valid.
+    `explain`, if given, is called with the bundle, a batch's texts (those without an error) and
+    their rows, where the model runs (a module-level function, so a worker can run it), and
+    returns one tuple per text: each result's `explained`.
     """
     batches = _batches(reviews, _rows_per_batch(bundle.settings, batch_size))
-    encoded = _encode_in_workers(bundle, batches, workers) if workers > 0 else _encode_here(bundle, batches)
+    if workers > 0:
+        scored = _score_in_workers(bundle, batches, workers, explain, model_in_workers)
+    else:
+        scored = _score_here(bundle, batches, explain)
     made_by = (bundle.name, bundle.word_index.sha256)  # hashed once: the index is large
     try:
-        for batch, model_batches in encoded:
+        for batch, verdicts in scored:
             if cancelled is not None and cancelled.is_set():
                 return
-            if rows_seen is not None:
-                rows_seen(model_batches)
-            yield _results(bundle, batch, model_batches, band, made_by)
+            if not isinstance(verdicts, _Verdicts):  # rows encoded by a worker: run the model here
+                verdicts = _verdicts(bundle, _texts(batch), verdicts, explain)
+            yield _results(batch, verdicts, band, made_by)
     finally:
-        encoded.close()  # stops the workers, if any
+        scored.close()  # stops the workers, if any
 
 
 def _rows_per_batch(settings, wanted: int) -> int:
@@ -537,18 +548,37 @@ def _texts(batch: list[Review]) -> list[str]:
     return [r.text for r in batch if not r.error]
 
 
-def _encode_here(bundle, batches: Iterator[list[Review]]) -> Iterator[tuple[list[Review], ModelBatches]]:
+@dataclass(frozen=True, slots=True)
+class _Verdicts:
+    """What the model made of a batch's texts (those without an error), in their order."""
+
+    probabilities: np.ndarray
+    knows_a_word: np.ndarray
+    """False where no word of the text is in the vocabulary: always uncertain (the single-review view's rule)."""
+    explained: list[tuple] | None = None
+
+
+def _verdicts(bundle, texts: list[str], model_batches: ModelBatches, explain=None) -> _Verdicts:
+    count = sum(len(rows) for rows, _ in model_batches)
+    probabilities, knows_a_word = np.empty(count, dtype=np.float64), np.empty(count, dtype=bool)
+    for rows, ids in model_batches:
+        probabilities[rows] = bundle.probabilities(ids)
+        knows_a_word[rows] = (ids >= FIRST_WORD_ID).any(axis=1)
+    return _Verdicts(probabilities, knows_a_word, None if explain is None else explain(bundle, texts, model_batches))
+
+
+def _score_here(bundle, batches: Iterator[list[Review]], explain) -> Iterator[tuple[list[Review], _Verdicts]]:
     for batch in batches:
-        yield batch, _model_batches(_texts(batch), bundle.word_index, bundle.settings)
+        texts = _texts(batch)
+        yield batch, _verdicts(bundle, texts, _model_batches(texts, bundle.word_index, bundle.settings), explain)
 
 
-_worker_encoding: tuple = ()
+_worker_state: dict = {}
 
 
-def _start_worker(word_index, settings, parent: int) -> None:
-    global _worker_encoding
+def _start_worker(bundle, parent: int, run_model: bool, explain, check: tuple) -> None:
     _die_with_parent(parent)
-    _worker_encoding = (word_index, settings)
+    _worker_state.update(bundle=bundle, run_model=run_model, explain=explain, check=check, ready=False)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -572,21 +602,57 @@ def _die_with_parent(parent: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _encode_in_worker(texts: list[str]) -> ModelBatches:
-    return _model_batches(texts, *_worker_encoding)
+def _worker_bundle():
+    """The worker's bundle with a session of its own (a session must not cross a fork), made on
+    first use so a failure reaches the parent as the task's error, and checked to give exactly
+    the parent's probabilities on a few rows: the file could have changed since the parent read it."""
+    state = _worker_state
+    if not state["ready"]:
+        from review_sentiment._bundle import BundleError, _session
+
+        parent_bundle = state["bundle"]
+        bundle = dataclasses.replace(parent_bundle, session=_session(parent_bundle.path, threads=1))
+        rows, expected = state["check"]
+        if not np.array_equal(bundle.raw_probabilities(rows), expected):
+            raise BundleError(bundle.path, "changed on disk while it was in use (a worker process read "
+                              "other probabilities from it)", "Run the command again once the file stays put")
+        state.update(bundle=bundle, ready=True)
+    return state["bundle"]
 
 
-def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
-    """Encode batches in worker processes, keeping a few in flight and the input order."""
-    # fork (Linux): a worker starts at once with the word index already in memory; it never runs
-    # the model or touches Qt. Elsewhere spawn, which starts a fresh interpreter per worker.
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+def _work_in_worker(texts: list[str]):
+    """A batch's texts, encoded (and, with the model in the worker, their verdicts)."""
+    state = _worker_state
+    if not state["run_model"]:
+        bundle = state["bundle"]
+        return _model_batches(texts, bundle.word_index, bundle.settings)
+    bundle = _worker_bundle()
+    return _verdicts(bundle, texts, _model_batches(texts, bundle.word_index, bundle.settings), state["explain"])
+
+
+def _check_rows(bundle) -> tuple[np.ndarray, np.ndarray]:
+    """A few rows and this process's raw probabilities for them, for workers to compare theirs with."""
+    rows = encode_batch(["", "Loved it!", "Not good at all: a waste of time.",
+                         "The acting was terrible but the story was wonderful."], bundle.word_index, bundle.settings)
+    return rows, bundle.raw_probabilities(rows)
+
+
+def _score_in_workers(bundle, batches: Iterator[list[Review]], workers: int, explain, run_model: bool):
+    """Encode (and with `run_model` score) batches in worker processes, a few in flight, in input order."""
+    # fork (Linux): a worker starts at once with the word index already in memory; it never
+    # touches Qt. Elsewhere spawn, which starts a fresh interpreter per worker and cannot take
+    # an onnxruntime session along: there the model runs in this process.
+    forking = sys.platform.startswith("linux")
+    context = multiprocessing.get_context("fork" if forking else "spawn")
+    run_model = run_model and forking
+    check = _check_rows(bundle) if run_model else ()
+    sent = bundle if forking else _EncodingOnly(bundle.word_index, bundle.settings)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(bundle.word_index, bundle.settings, os.getpid()))
+                               initargs=(sent, os.getpid(), run_model, explain if run_model else None, check))
     in_flight: collections.deque = collections.deque()
     try:
         for batch in batches:
-            in_flight.append((batch, pool.submit(_encode_in_worker, _texts(batch))))
+            in_flight.append((batch, pool.submit(_work_in_worker, _texts(batch))))
             if len(in_flight) > 2 * workers:
                 batch, future = in_flight.popleft()
                 yield batch, future.result()
@@ -597,23 +663,25 @@ def _encode_in_workers(bundle, batches: Iterator[list[Review]], workers: int):
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _results(bundle, batch: list[Review], model_batches: ModelBatches, band: float,
-             made_by: tuple[str, str]) -> list[ReviewResult]:
-    count = sum(len(rows) for rows, _ in model_batches)
-    probabilities, knows_a_word = np.empty(count, dtype=np.float64), np.empty(count, dtype=bool)
-    for rows, ids in model_batches:
-        probabilities[rows] = bundle.probabilities(ids)
-        # The single-review view's rule: a text with no word the model knows is always uncertain.
-        knows_a_word[rows] = (ids >= FIRST_WORD_ID).any(axis=1)
-    verdicts = iter(zip(probabilities.tolist(), knows_a_word.tolist()))
+@dataclass(frozen=True)
+class _EncodingOnly:
+    """What a spawned worker needs to encode: no session (it cannot be pickled)."""
+
+    word_index: object
+    settings: object
+
+
+def _results(batch: list[Review], verdicts: _Verdicts, band: float, made_by: tuple[str, str]) -> list[ReviewResult]:
+    explained = iter(verdicts.explained) if verdicts.explained is not None else None
+    found = iter(zip(verdicts.probabilities.tolist(), verdicts.knows_a_word.tolist()))
     results = []
     for review in batch:
         if review.error:
             results.append(ReviewResult(review.source, review.line, review.text, None, "",
                                         review.warning, review.error, True, *made_by))
         else:
-            p, known = next(verdicts)
+            p, known = next(found)
             results.append(ReviewResult(review.source, review.line, review.text, p,
                                         label_for(p, band) if known else UNCERTAIN, review.warning,
-                                        "", known, *made_by))
+                                        "", known, *made_by, next(explained) if explained is not None else ()))
     return results

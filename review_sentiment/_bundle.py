@@ -54,6 +54,10 @@ class BundleError(Exception):
         self.hint = hint
         super().__init__(f"{shown(path)}: {reason}" + (f". {hint}" if hint else ""))
 
+    def __reduce__(self):
+        """Pickled as its parts, so a worker process's error reaches the parent as itself."""
+        return type(self), (self.path, self.reason, self.hint)
+
 
 class ModelRunError(BundleError):
     """A loaded model that failed, took too long, or returned something that is not a probability
@@ -244,18 +248,17 @@ class _Watchdog:
 
     A `threading.Timer` per call cost about 0.6 ms of CPU each (a thread started and ended): a
     third of the network's time in `classify`, which makes a call per few dozen reviews. Started
-    on first use, and again in a forked child (threads do not survive fork)."""
+    on first use; a forked child gets a watchdog of its own (`_fresh_after_fork`)."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition(_runs_lock)
         self._deadlines: dict[ort.RunOptions, float] = {}
-        self._owner = 0  # the process whose thread this is
+        self._started = False
 
     def watch(self, options: ort.RunOptions, seconds: float) -> None:
         with self._changed:
-            if self._owner != os.getpid():
-                self._owner = os.getpid()
-                self._deadlines.clear()
+            if not self._started:
+                self._started = True
                 threading.Thread(target=self._run, name="model-watchdog", daemon=True).start()
             self._deadlines[options] = time.monotonic() + seconds
             _running.add(options)
@@ -268,9 +271,8 @@ class _Watchdog:
             _stopped.discard(options)
 
     def _run(self) -> None:
-        owner = os.getpid()
         with self._changed:
-            while self._owner == owner:
+            while True:
                 now = time.monotonic()
                 for options, deadline in list(self._deadlines.items()):
                     if deadline <= now:
@@ -284,6 +286,20 @@ _runs_lock = threading.Lock()
 _running: set[ort.RunOptions] = set()
 _stopped: set[ort.RunOptions] = set()
 _watchdog = _Watchdog()
+
+
+def _fresh_after_fork() -> None:
+    """A forked child starts with new locks and no calls to watch: a lock another thread of the
+    parent held at the fork would stay held in the child for ever."""
+    global _runs_lock, _watchdog
+    _runs_lock = threading.Lock()
+    _running.clear()
+    _stopped.clear()
+    _watchdog = _Watchdog()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_after_fork)
 
 
 def stop_model_runs() -> None:

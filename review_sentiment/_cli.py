@@ -27,7 +27,7 @@ from review_sentiment._batch import (
     parse_extensions,
 )
 from review_sentiment._bundle import RUN_SECONDS, BundleError, default_models_dir, load_bundle, stop_model_runs
-from review_sentiment._explain_batch import explain_results
+from review_sentiment._explain_batch import csv_fields, jsonl_fields
 from review_sentiment._export import (
     OutputError,
     OutputExistsError,
@@ -188,10 +188,11 @@ def _classify(args: argparse.Namespace, bundle, reader: ReviewReader, stop_reque
     try:
         with ResultWriter(args.output, args.format or format_for_path(args.output), overwrite=args.force,
                           explain=args.explain) as writer:
-            seen: list = []  # with --explain, each batch's rows: explained without encoding them again
+            # With --explain, explanations are made and formatted where the model runs: in the workers.
+            explain = (jsonl_fields if writer.format == "jsonl" else csv_fields) if args.explain else None
             for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size, stop_request,
-                                            workers=args.jobs, rows_seen=seen.append if args.explain else None):
-                writer.write(results, explain_results(bundle, results, seen.pop()) if args.explain else None)
+                                            workers=args.jobs, explain=explain, model_in_workers=True):
+                writer.write(results)
             if stop_request.is_set():
                 raise Stopped(stop_request.number)  # inside the writer: it keeps nothing
             if not args.output:

@@ -139,28 +139,31 @@ def _ascii_word_spans(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
 _WORD_JSON = '{"text":"%s","start":%d,"end":%d,"contribution":%.9f}'  # compact: a long review has 2,000+
 
 
-def explain_results(bundle, results: Sequence, model_batches: list | None = None) -> list[Explanation | None]:
-    """An explanation for each batch result that has a text, None for a failed one.
-
-    `model_batches`: the rows the batch was classified with (`classify_reviews(rows_seen=...)`),
-    as (which of the texts without an error, their rows) pairs; they are explained as they are,
-    not encoded again.
-    """
-    ok = [i for i, r in enumerate(results) if not r.error]
-    texts = [results[i].text for i in ok]
+def explain_rows(bundle, texts: Sequence[str], model_batches: list | None = None) -> list[Explanation]:
+    """Each text's explanation. `model_batches`: the rows the texts were classified with, as
+    (which of the texts, their rows) pairs (`classify_reviews`); they are explained as they are,
+    not encoded again."""
     if model_batches is None or bundle.additive is None:
-        explained = explain_batch(bundle, texts)
-    else:
-        explained = [None] * len(texts)
-        spans = _word_spans(texts)
-        for chosen, rows in model_batches:
-            chosen = chosen.tolist()
-            for i, found in zip(chosen, _explain_rows(bundle, rows, [spans[i] for i in chosen])):
-                explained[i] = found
-    found: list[Explanation | None] = [None] * len(results)
-    for i, explanation in zip(ok, explained):
-        found[i] = explanation
-    return found
+        return explain_batch(bundle, texts)
+    explained: list = [None] * len(texts)
+    spans = _word_spans(texts)
+    for chosen, rows in model_batches:
+        chosen = chosen.tolist()
+        for i, found in zip(chosen, _explain_rows(bundle, rows, [spans[i] for i in chosen])):
+            explained[i] = found
+    return explained
+
+
+def jsonl_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> list[tuple[str]]:
+    """`classify_reviews(explain=...)` for JSON lines: each text's explanation fields, formatted
+    (`explanation_fields_json`) where the model ran, so a worker process does the formatting."""
+    return [(explanation_fields_json(text, e),) for text, e in zip(texts, explain_rows(bundle, texts, model_batches))]
+
+
+def csv_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> list[tuple]:
+    """`classify_reviews(explain=...)` for CSV: each text's log-odds, baseline and top phrases."""
+    return [(e.log_odds, e.baseline, top_phrases(text, e))
+            for text, e in zip(texts, explain_rows(bundle, texts, model_batches))]
 
 
 def explanation_fields_json(text: str, explanation: Explanation) -> str:
@@ -199,4 +202,5 @@ def top_phrases(text: str, explanation: Explanation, count: int = CSV_PHRASES) -
     return "; ".join(f"{r.text} {r.contribution:+.2f}" for r in ranked)
 
 
-__all__ = ["CSV_PHRASES", "Explanation", "explain_batch", "explain_results", "explanation_fields_json", "top_phrases"]
+__all__ = ["CSV_PHRASES", "Explanation", "csv_fields", "explain_batch", "explain_rows", "explanation_fields_json",
+           "jsonl_fields", "top_phrases"]

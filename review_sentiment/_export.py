@@ -159,8 +159,9 @@ class ResultWriter:
         os.chmod(handle, mode)  # mkstemp makes it private; give it a normal file's mode
         return handle
 
-    def write(self, results: Iterable[ReviewResult], explanations: list | None = None) -> None:
-        """Write results; with `explain`, `explanations` holds one per result (None for a failed one)."""
+    def write(self, results: Iterable[ReviewResult]) -> None:
+        """Write results; with `explain`, each result's `explained` holds its explanation fields
+        (`_explain_batch.jsonl_fields` or `csv_fields`; empty for a failed one)."""
         results = list(results)
         for result in results:
             if result.error:
@@ -169,30 +170,21 @@ class ResultWriter:
                     self.first_errors.append(result.error)
             else:
                 self.counts[result.label] += 1
-        if self.explain:
-            self._write_explained(results, explanations)
-        elif self._csv is not None:
-            rows = (_csv_row(r) + (r.text,) for r in results) if self.with_text else map(_csv_row, results)
+        if self._csv is not None:
+            if self.explain:
+                rows = (_csv_row(r) + (r.explained or ("", "", "")) for r in results)
+            elif self.with_text:
+                rows = (_csv_row(r) + (r.text,) for r in results)
+            else:
+                rows = map(_csv_row, results)
             self._csv.writerows(rows)
+        elif self.explain:
+            self._stream.write("".join(
+                (f"{record[:-1]}, {r.explained[0]}}}\n" if r.explained else record + "\n")
+                for r, record in ((r, json.dumps(record_of(r), ensure_ascii=False)) for r in results)))
         else:
             self._stream.write("".join(json.dumps(record_of(r, self.with_text), ensure_ascii=False) + "\n"
                                        for r in results))
-
-    def _write_explained(self, results: list[ReviewResult], explanations: list) -> None:
-        from review_sentiment._explain_batch import explanation_fields_json, top_phrases
-
-        if self._csv is not None:
-            self._csv.writerows(
-                _csv_row(r) + (("", "", "") if e is None else (e.log_odds, e.baseline, top_phrases(r.text, e)))
-                for r, e in zip(results, explanations))
-            return
-        lines = []
-        for result, explanation in zip(results, explanations):
-            record = json.dumps(record_of(result), ensure_ascii=False)
-            if explanation is not None:
-                record = f"{record[:-1]}, {explanation_fields_json(result.text, explanation)}}}"
-            lines.append(record + "\n")
-        self._stream.write("".join(lines))
 
     def __exit__(self, kind, error, traceback) -> None:
         if self.path is None:

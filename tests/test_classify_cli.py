@@ -169,3 +169,20 @@ def test_permission_denied_is_one_failed_row(tmp_path, reviews):
         assert "secret.txt" in result.stderr.decode()
     finally:
         os.chmod(tmp_path / "secret.txt", stat.S_IRUSR | stat.S_IWUSR)
+
+
+@pytest.mark.parametrize("output", ["out.csv", "out.jsonl"])
+@pytest.mark.parametrize("explain", [[], ["--explain"]])
+def test_worker_processes_write_byte_for_byte_what_one_process_writes(capsys, tmp_path, reviews, output, explain):
+    """--jobs 2 runs the model (and formats explanations) in worker processes: the same bytes as --jobs 0."""
+    source = tmp_path / "reviews.txt"
+    source.write_text("\n".join(" ".join(r.split()) for r in reviews) + "\n\nLoved it!\n\U0001f600\n", encoding="utf-8")
+    written = {}
+    for jobs in ("0", "2"):
+        target = tmp_path / jobs / output
+        target.parent.mkdir()
+        code, _out, err = run_cli(capsys, "--per-line", str(source), "--jobs", jobs, "--batch-size", "16", *explain,
+                                  "-o", str(target))
+        assert code == 0, err
+        written[jobs] = target.read_bytes()
+    assert written["0"] == written["2"] and written["0"].count(b"\n") == len(reviews) + 2 + output.endswith(".csv")

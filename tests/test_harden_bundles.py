@@ -70,7 +70,8 @@ def test_a_model_that_loops_forever_is_refused_within_its_budget(tmp_path):
     assert f"took longer than {BUDGET:g} s" in error.reason and "Pick another bundle" in str(error)
 
 
-def test_a_model_that_loops_on_real_reviews_is_stopped_and_the_command_exits_2(tmp_path, real_reviews, capsys):
+@pytest.mark.parametrize("jobs", ["0", "2"])  # 2: the model runs, and is stopped, in the worker processes
+def test_a_model_that_loops_on_real_reviews_is_stopped_and_the_command_exits_2(tmp_path, real_reviews, capsys, jobs):
     folder = forged(tmp_path, forge.looping(forge.load(), always=False))
     bundle = load_bundle(folder, run_seconds=BUDGET)  # the probe cannot see it
     with pytest.raises(ModelRunError, match="took longer than 1 s"):
@@ -79,11 +80,35 @@ def test_a_model_that_loops_on_real_reviews_is_stopped_and_the_command_exits_2(t
     reviews.write_text("\n".join(r.replace("\n", " ") for r in real_reviews), encoding="utf-8")
     out = tmp_path / "out.csv"
     started = time.monotonic()
-    code = classify_main(["--model", str(folder), "--model-timeout", "1", "--per-line", "--jobs", "0",
+    code = classify_main(["--model", str(folder), "--model-timeout", "1", "--per-line", "--jobs", jobs,
                           "-o", str(out), str(reviews)])
     assert code == 2 and time.monotonic() - started < 10
     assert not out.exists() and not list(tmp_path.glob(".out.csv.*"))
     assert "took longer than 1 s" in capsys.readouterr().err
+
+
+def test_a_model_file_replaced_after_loading_is_caught_by_the_workers(tmp_path, real_reviews):
+    """Each worker process opens the model again; it must be the model the command checked."""
+    from review_sentiment._batch import InputMode, ReviewReader, classify_reviews, find_input_files
+
+    folder = tmp_path / "swapped"
+    shutil.copytree(forge.SEED, folder)
+    bundle = load_bundle(folder, run_seconds=BUDGET, threads=1)
+    shutil.copy(sorted(forge.SEED.parent.glob("bigram-nb-*"))[-1] / fmt.MODEL_FILE, folder / fmt.MODEL_FILE)
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("\n".join(r.replace("\n", " ") for r in real_reviews), encoding="utf-8")
+    reader = ReviewReader(find_input_files([reviews]), InputMode.LINE)
+    with pytest.raises(BundleError, match="changed on disk while it was in use"):
+        list(classify_reviews(bundle, reader, workers=2, model_in_workers=True))
+
+
+def test_bundle_errors_cross_process_boundaries_as_themselves():
+    import pickle
+
+    for error in (BundleError("/m/model.onnx", "is broken", "Retrain it"), ModelRunError("/m/model.onnx", "took too long")):
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is type(error) and str(again) == str(error)
+        assert (again.path, again.reason, again.hint) == (error.path, error.reason, error.hint)
 
 
 # -- 2. memory ------------------------------------------------------------------------------------
