@@ -9,6 +9,7 @@ when asked. File names that are not UTF-8 are written with their odd bytes as ``
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import stat
@@ -103,10 +104,12 @@ def _file_mode(path: Path) -> int:
 def _csv_row(result: ReviewResult) -> tuple:
     p = result.probability
     return (_csv_text(result.source), "" if result.line is None else result.line, result.label,
-            "" if p is None else p, "" if p is None else confidence(p), _csv_text(result.warning),
-            _csv_text(result.error), result.model, result.word_index_sha256)
+            "" if p is None else p, "" if p is None else confidence(p),
+            _csv_text(result.warning) if result.warning else "",
+            _csv_text(result.error) if result.error else "", result.model, result.word_index_sha256)
 
 
+@functools.lru_cache(maxsize=1024)  # a file's name comes back with each of its reviews
 def _csv_text(text: str) -> str:
     """A text field as the CSV writer can keep it: Python's writer leaves a lone CR unquoted (a
     file name may hold one), which would end the record there, so CR is written as ``\\r``."""
