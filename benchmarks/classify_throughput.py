@@ -8,8 +8,9 @@ Cases, each a fresh `python -m desktop classify` process timed from launch to ex
 - per-line: the 25,000 IMDB reviews twice over (50,000 lines, newlines inside a review replaced
   by spaces), and four times over (100,000) to show that memory does not grow with the input;
 - folder: 25,000 files, one review each, read with a warm cache (a first run is not timed).
-Peak memory is the largest resident set of the main process and of any encoding worker
-(getrusage). Then Keras: the seed network rebuilt with `trainer.architectures.build_model`, its
+Peak memory is the largest resident set of the main process and of any worker (getrusage), and
+the peak of all the command's processes together, by proportional set size (a page a worker
+shares with its parent counted once). Then Keras: the seed network rebuilt with `trainer.architectures.build_model`, its
 weights taken from the bundle's ONNX initializers (checked against onnxruntime), timed with
 `model.predict` on the same 50,000 reviews (already encoded, so that is the network alone).
 """
@@ -23,6 +24,7 @@ import platform
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -94,14 +96,60 @@ def run_case(name: str, source: Path, model: str | None, jobs: int, workdir: Pat
         argv += ["--model", model]
     command = [sys.executable, __file__, "--child", *argv]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    sampler = _PssSampler(process.pid)
+    sampler.start()
+    stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
+    sampler.stop()
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     report = next((json.loads(line[6:]) for line in done.stderr.splitlines() if line.startswith("BENCH ")), None)
     if report is None or report["exit"] != 0:
         raise SystemExit(f"{name} failed: {done.stderr[-2000:]}")
     records = sum(1 for _ in open(workdir / "out.csv", encoding="utf-8")) - 1
     return {"case": name, "jobs": jobs, "records": records, "seconds": seconds, "per_second": records / seconds,
-            "per_cpu_second": records / report["cpu_seconds"], **report}
+            "per_cpu_second": records / report["cpu_seconds"], "peak_total_pss_mb": sampler.peak_mb, **report}
+
+
+class _PssSampler(threading.Thread):
+    """The peak, over the run, of the proportional set size (PSS) of the command and all its
+    worker processes together, sampled every 20 ms from /proc/PID/smaps_rollup: the memory the
+    whole command takes, counting the pages a forked worker shares with its parent once."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self._done = pid, 0.0, threading.Event()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def run(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak_mb = max(self.peak_mb, sum(map(_pss_mb, _tree(self.pid))))
+
+    
+def _tree(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def keras_ratio(model_path: str | None, workdir: Path) -> dict:
@@ -175,7 +223,8 @@ def main() -> None:
             results.append(result)
             print(f"{name:>24} --jobs {jobs}: {result['records']:,} in {result['seconds']:.2f} s = "
                   f"{result['per_second']:,.0f}/s wall, {result['per_cpu_second']:,.0f}/s per CPU-second; "
-                  f"peak RSS main {result['main_rss_mb']:.0f} MB, worker {result['worker_rss_mb']:.0f} MB")
+                  f"peak RSS main {result['main_rss_mb']:.0f} MB, worker {result['worker_rss_mb']:.0f} MB, "
+                  f"peak PSS of all its processes together {result['peak_total_pss_mb']:.0f} MB")
     keras = None if args.no_keras else keras_ratio(args.model, args.workdir)
     if keras:
         print("keras:", json.dumps(keras, indent=1))

@@ -136,7 +136,7 @@ def _ascii_word_spans(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
             for a, b, base in zip(bounds[:-1], bounds[1:], text_starts)]
 
 
-_WORD_JSON = '{"text":"%s","start":%d,"end":%d,"contribution":%.9f}'  # compact: a long review has 2,000+
+_WORD_JSON_LIST = '{"text":"%s","start":%d,"end":%d,"contribution":%.9f},'  # compact: a long review has 2,000+
 
 
 def explain_rows(bundle, texts: Sequence[str], model_batches: list | None = None) -> list[Explanation]:
@@ -174,8 +174,11 @@ def explanation_fields_json(text: str, explanation: Explanation) -> str:
     and this is several times as fast as json.dumps. Contributions are written to 1e-9, so the sum
     over the words written matches `log_odds - baseline` to about 1e-8 (exactly in memory).
     """
-    words = ",".join([_WORD_JSON % (text[s:e], s, e, c) for s, e, c in zip(
-        explanation.starts.tolist(), explanation.ends.tolist(), explanation.contributions.tolist())])
+    starts, ends = explanation.starts.tolist(), explanation.ends.tolist()
+    values: list = [None] * (4 * len(starts))  # text, start, end, contribution of each word in turn
+    values[0::4] = [text[s:e] for s, e in zip(starts, ends)]
+    values[1::4], values[2::4], values[3::4] = starts, ends, explanation.contributions.tolist()
+    words = (_WORD_JSON_LIST * len(starts))[:-1] % tuple(values)  # one % for the whole list: twice as fast
     return (f'"log_odds": {explanation.log_odds!r}, "baseline": {explanation.baseline!r}, '
             f'"method": "{explanation.method}", "explanation": [{words}]')
 
