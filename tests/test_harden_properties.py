@@ -147,6 +147,19 @@ def test_any_names_and_messages_are_written_complete_and_readable(tmp_path_facto
     assert os.listdir(folder) == [path.name]  # no part file beside it
 
 
+@given(st.lists(st.tuples(name, st.one_of(st.none(), st.integers(1, 10**9)), st.one_of(st.none(), st.floats(0, 1)),
+                          st.sampled_from(["positive", "negative", "uncertain", ""]), st.sampled_from(["", "odd, \"name\"\n\r"]),
+                          st.text(max_size=8), st.text(max_size=12)), min_size=1, max_size=10))
+def test_the_fast_csv_lines_are_what_the_csv_writer_writes(rows):
+    from review_sentiment._export import _csv_line, _csv_row
+
+    results = [ReviewResult(source, line, "", p, label, warning, error, True, model, model[::-1])
+               for source, line, p, label, warning, error, model in rows]
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows(map(_csv_row, results))
+    assert "".join(map(_csv_line, results)) == expected.getvalue()
+
+
 @given(name)
 def test_a_shown_name_holds_no_control_character(text):
     assert shown(text).isprintable() or all(c.isprintable() or c == " " for c in shown(text))
