@@ -66,10 +66,11 @@ class AdditiveShares:
             return bundle.raw_probabilities(rows), self.per_id[rows]
         doubled = len(rows) == 1  # one row takes another onnxruntime kernel: run it as a pair
         batch = np.repeat(rows, 2, axis=0) if doubled else rows
-        from review_sentiment._bundle import ModelRunError
+        from review_sentiment._bundle import ModelRunError, _in_onnxruntime
 
-        probability, shares = bundle.session.run(
-            [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME], {fmt.INPUT_NAME: batch})
+        with _in_onnxruntime():
+            probability, shares = bundle.session.run(
+                [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME], {fmt.INPUT_NAME: batch})
         probability = _checked_probabilities(bundle.path, probability, len(batch))
         if not isinstance(shares, np.ndarray) or shares.shape != batch.shape or not np.all(np.isfinite(shares)):
             raise ModelRunError(bundle.path, f"its output {fmt.CONTRIBUTIONS_NAME} is not one finite number per id "

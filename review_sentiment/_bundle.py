@@ -12,6 +12,7 @@ import stat
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,7 +228,8 @@ def run_model(session: ort.InferenceSession, model_file: Path, ids: np.ndarray, 
     options.log_severity_level = 4  # the failure is raised with its reason; no second copy on stderr
     _watchdog.watch(options, seconds)
     try:
-        outputs = session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids}, options)
+        with _in_onnxruntime():
+            outputs = session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids}, options)
     except Exception as error:  # onnxruntime raises its own exception types
         if options in _stopped:
             raise ModelRunError(model_file, "was stopped: the program is closing") from error
@@ -298,8 +300,58 @@ def _fresh_after_fork() -> None:
     _watchdog = _Watchdog()
 
 
+class _OnnxruntimeInUse:
+    """Counts the threads inside onnxruntime (loading or running a model); a fork waits until
+    there are none and lets none in until it is done.
+
+    A worker process forked while another thread is inside onnxruntime would inherit its locks
+    held (the shared memory arena's, the environment's) and could wait on them for ever when it
+    makes its own session. Calls from several threads still run at the same time."""
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition(threading.Lock())
+        self._inside = 0
+
+    @contextmanager
+    def __call__(self):
+        with self._idle:
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._inside -= 1
+                self._idle.notify_all()
+
+    def hold_for_fork(self) -> None:
+        self._idle.acquire()
+        while self._inside:
+            self._idle.wait()
+
+    def release_after_fork(self) -> None:
+        self._idle.release()
+
+
+_in_onnxruntime = _OnnxruntimeInUse()
+
+
+def _before_fork() -> None:
+    _in_onnxruntime.hold_for_fork()
+
+
+def _after_fork_in_parent() -> None:
+    _in_onnxruntime.release_after_fork()
+
+
+def _after_fork_in_child() -> None:
+    global _in_onnxruntime
+    _in_onnxruntime = _OnnxruntimeInUse()
+    _fresh_after_fork()
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_after_fork)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
 
 
 def stop_model_runs() -> None:
@@ -499,6 +551,11 @@ def load_bundle(path: Path | str, run_seconds: float = RUN_SECONDS, threads: int
 
     `run_seconds` bounds every call of the model, the load's own check included; `threads` sets
     onnxruntime's threads per call (default: up to 4), for batch workers sharing the cores."""
+    with _in_onnxruntime():  # no fork while the session is made and checked
+        return _load_bundle(path, run_seconds, threads)
+
+
+def _load_bundle(path: Path | str, run_seconds: float, threads: int | None) -> ModelBundle:
     model_file = resolve_model_file(path)
     if model_file.is_dir() or model_file.suffix.lower() != ".onnx":
         raise BundleError(model_file, "is not an .onnx model file")

@@ -319,3 +319,28 @@ def test_a_model_with_a_second_output_loads_and_gives_the_same_probabilities(tmp
     shipped = load_bundle(forge.BIGRAM)
     assert np.array_equal(bundle.classify_texts(real_reviews), shipped.classify_texts(real_reviews))
     assert shipped.card is not None and shipped.card_problem == ""
+
+
+def test_a_fork_waits_until_no_thread_is_inside_onnxruntime():
+    """A worker forked while another thread runs a model could inherit onnxruntime's locks held."""
+    import threading
+
+    from review_sentiment import _bundle
+
+    inside, left = threading.Event(), threading.Event()
+
+    def model_call():
+        with _bundle._in_onnxruntime():
+            inside.set()
+            time.sleep(0.3)
+            left.set()
+
+    thread = threading.Thread(target=model_call)
+    thread.start()
+    inside.wait(5)
+    pid = os.fork()
+    if pid == 0:  # the child: its own, empty gate
+        os._exit(0 if not _bundle._in_onnxruntime._inside else 1)
+    assert left.is_set()  # the fork happened only once the call was over
+    assert os.waitpid(pid, 0)[1] == 0
+    thread.join()

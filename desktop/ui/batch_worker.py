@@ -120,7 +120,10 @@ class BatchJob(QRunnable):
             pending: list = []
             last_report = 0.0
             workers = default_jobs() if request.workers < 0 else request.workers
-            for results in classify_reviews(self.bundle, reader, request.band, BATCH_SIZE, self._cancel, workers):
+            # The same worker processes as `classify`: they encode and run the model, this thread
+            # only reads and hands the results on.
+            for results in classify_reviews(self.bundle, reader, request.band, BATCH_SIZE, self._cancel, workers,
+                                            model_in_workers=True):
                 reviews += len(results)
                 pending += results
                 now = time.perf_counter()
