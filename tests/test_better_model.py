@@ -162,6 +162,7 @@ def test_a_reviews_probability_does_not_depend_on_the_reviews_batched_with_it(sh
     (["--epochs", "-3"], "--epochs must be at least 1"),
     (["--epochs", "0"], "--epochs must be at least 1"),
     (["--batch-size", "0"], "--batch-size must be at least 1"),
+    (["--arch", "bigram-nb", "--refit"], "bigram-nb has none; train it without --refit"),
 ])
 def test_training_options_that_cannot_work_are_refused_before_training(args, message, tmp_path):
     from trainer.cli import main

@@ -27,6 +27,18 @@ def card_markdown(card: dict) -> str:
         held = f"{hp['vocab_size'] - buckets:,} for words, {buckets:,} hashed buckets for word {grams}"
     rows = "as long as each review needs" if encoding.get("dynamic_length") else "fixed"
     long = card["metrics"].get("test_long_reviews")
+    refit = card["data"].get("trained_on") == "train + validation"
+    validation_use = ("chose the epoch count and the temperature in a run on the training part alone; "
+                      "then trained on, with the training part" if refit else "early stopping, calibration")
+    if refit:
+        epochs = (f"- Epochs: {card['epochs_run']} on the training and validation parts together, no early "
+                  "stopping: the epoch count with the lowest validation loss in the training-part-only run")
+    else:
+        epochs = (f"- Epochs: {card['epochs_run']} run of {hp['epochs']} allowed"
+                  + (f"; the weights of epoch {card['best_epoch']} (lowest validation loss) were kept"
+                     if card.get("best_epoch") else ""))
+    fitted = ("on validation reviews by models not trained on them (kept from the recipe, since this model "
+              "was trained on the validation part)" if refit else "on the validation part")
     lines = [
         f"# Model card: {card['name']}",
         "",
@@ -36,7 +48,7 @@ def card_markdown(card: dict) -> str:
         "",
         f"- Source: {card['data']['source']} ({card['data']['description']})",
         f"- Split (seed {card['data']['split_seed']}): {sizes['train']:,} training, "
-        f"{sizes['validation']:,} validation (early stopping, calibration), {sizes['test']:,} test "
+        f"{sizes['validation']:,} validation ({validation_use}), {sizes['test']:,} test "
         "(never trained on nor used to choose anything)",
         f"- Training seed: {card['seed']}",
         "",
@@ -45,10 +57,8 @@ def card_markdown(card: dict) -> str:
         f"- Architecture: `{card['architecture']['name']}`, {card['parameters']:,} parameters",
         f"- Vocabulary {hp['vocab_size']:,} ids ({held}), reads up to {hp['max_length'] - 1:,} words "
         f"per review (rows {rows}), batch {hp['batch_size']}, optimizer {hp['optimizer']}, loss {hp['loss']}",
-        f"- Epochs: {card['epochs_run']} run of {hp['epochs']} allowed"
-        + (f"; the weights of epoch {card['best_epoch']} (lowest validation loss) were kept"
-           if card.get("best_epoch") else ""),
-        f"- Calibration: temperature {card['calibration']['temperature']:.4f}, fitted on the validation part",
+        epochs,
+        f"- Calibration: temperature {card['calibration']['temperature']:.4f}, fitted {fitted}",
         "",
         "## Test results",
         "",
@@ -77,7 +87,7 @@ def card_markdown(card: dict) -> str:
         "",
         "## Calibration",
         "",
-        "Probabilities are divided in log-odds by the temperature fitted on the validation part. "
+        f"Probabilities are divided in log-odds by the temperature fitted {fitted}. "
         "On the test part, reviews are grouped by the probability of positive shown; in a calibrated "
         "model each group's fraction of truly positive reviews equals its mean probability "
         "(the diagonal).",
@@ -164,13 +174,16 @@ def plot_curves(history: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     epochs = range(1, len(history["loss"]) + 1)
+    watched = "val_loss" in history  # a refit trains on the validation part: nothing to watch
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     ax_loss.plot(epochs, history["loss"], "o-", markersize=3, label="Training loss")
-    ax_loss.plot(epochs, history["val_loss"], "-", label="Validation loss")
-    ax_loss.set(title="Training and validation loss", xlabel="Epochs", ylabel="Loss")
     ax_acc.plot(epochs, history["accuracy"], "o-", markersize=3, label="Training accuracy")
-    ax_acc.plot(epochs, history["val_accuracy"], "-", label="Validation accuracy")
-    ax_acc.set(title="Training and validation accuracy", xlabel="Epochs", ylabel="Accuracy")
+    if watched:
+        ax_loss.plot(epochs, history["val_loss"], "-", label="Validation loss")
+        ax_acc.plot(epochs, history["val_accuracy"], "-", label="Validation accuracy")
+    parts = "Training and validation" if watched else "Training (training + validation parts)"
+    ax_loss.set(title=f"{parts} loss", xlabel="Epochs", ylabel="Loss")
+    ax_acc.set(title=f"{parts} accuracy", xlabel="Epochs", ylabel="Accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend()

@@ -48,7 +48,14 @@ def train_parser() -> argparse.ArgumentParser:
                              "their sum divided by sqrt(how many were read), reads whole reviews (default); "
                              "bigram-nb = words and pairs, summed; seed = the TensorFlow tutorial's")
     _add_data_flags(parser)
-    parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the architecture's: 30 with early stopping for trigram-nb and bigram-nb, 40 for seed)")
+    parser.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: the architecture's: for trigram-nb "
+                        "the refit's epoch count, or at most 30 with early stopping with --no-refit; 30 with early stopping "
+                        "for bigram-nb, 40 for seed)")
+    parser.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
+                        help="train on the training and validation parts together, for the epoch count and with the "
+                             "temperature chosen on validation (default for trigram-nb); --no-refit trains on the "
+                             "training part alone with early stopping and fits the temperature on validation: "
+                             "the run that chose them (default for bigram-nb and seed)")
     parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: 64 for trigram-nb and bigram-nb, 512 for seed)")
     parser.add_argument("--vocab-size", type=int, metavar="N", help="ids in the word index, 4 reserved included (default: 65536 words for trigram-nb, "
                         "whose 4194304 n-gram buckets come on top; 100000 for bigram-nb, 10000 for seed)")
@@ -98,7 +105,7 @@ def train_main(argv: list[str]) -> int:
         arch=args.arch, data=args.data, data_path=args.data_path, text_column=args.text_column,
         label_column=args.label_column, epochs=args.epochs, batch_size=args.batch_size,
         vocab_size=args.vocab_size, max_length=args.max_length, limit=args.limit, seed=args.seed,
-        output=args.output, force=args.force, models_dir=args.models_dir,
+        output=args.output, force=args.force, models_dir=args.models_dir, refit=args.refit,
     )
     try:
         options.validate()

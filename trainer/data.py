@@ -60,6 +60,9 @@ class Reviews:
     def take(self, indices) -> Reviews:
         return Reviews([self.texts[i] for i in indices], self.labels[indices])
 
+    def __add__(self, other: Reviews) -> Reviews:
+        return Reviews(self.texts + other.texts, np.concatenate([self.labels, other.labels]))
+
     @property
     def positives(self) -> int:
         return int(self.labels.sum())

@@ -25,6 +25,8 @@ from trainer.export import PARITY_TOLERANCE, check_parity, export_onnx
 SAMPLES_PER_LABEL = 4
 LONG_REVIEW_WORDS = 256  # the tutorial's input length: reviews longer than this are "long"
 PREDICT_BATCH = 512
+REFIT_TEMPERATURE_SOURCE = ("the recipe's temperature, fitted on validation reviews by models not trained on "
+                            "them (docs/better-model.md); the refit itself trains on the validation part")
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,21 @@ class TrainOptions:
     output: Path | None = None
     force: bool = False
     models_dir: Path | None = None
+    refit: bool | None = None
+    """Train on the training and validation parts together; None: when the recipe says so."""
 
     def recipe(self) -> Recipe:
         return RECIPES[self.arch]
+
+    def refits(self) -> bool:
+        return self.recipe().refit_epochs is not None if self.refit is None else self.refit
+
+    def epoch_count(self) -> int:
+        """--epochs, else the recipe's: its refit epoch count when refitting, its most otherwise."""
+        recipe = self.recipe()
+        if self.epochs is not None:
+            return self.epochs
+        return recipe.refit_epochs if self.refits() else recipe.epochs
 
     def settings(self) -> EncodingSettings:
         recipe = self.recipe()
@@ -71,6 +85,9 @@ class TrainOptions:
             raise ValueError(f"--batch-size must be at least 1; got {self.batch_size}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit must be at least 1; got {self.limit}")
+        if self.refit and self.recipe().refit_epochs is None:
+            raise ValueError(f"--refit needs an epoch count and a temperature chosen on validation, and {self.arch} "
+                             "has none; train it without --refit")
         self.settings()  # raises ValueError for a vocabulary or length that cannot work
 
 
@@ -118,7 +135,7 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     """Train, export, verify and install a bundle. Returns the model card."""
     options.validate()
     recipe, settings = options.recipe(), options.settings()
-    epochs = options.epochs or recipe.epochs
+    epochs, refit = options.epoch_count(), options.refits()
     batch_size = options.batch_size or recipe.batch_size
     if options.output is not None:
         install.check_output(options.output, options.force)
@@ -127,8 +144,14 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     reviews = data_sources.load_source(options.data, options.data_path, options.text_column, options.label_column)
     split = data_sources.split(reviews, options.data, options.limit)
     print(f"Data: {options.data}, {len(reviews):,} labelled reviews; split {split.sizes()}", flush=True)
+    # A refit trains on the validation part too, for the epoch count and with the temperature that
+    # the training-part-only run (--no-refit) chose on it; the test part is never trained on.
+    trained_on = split.train + split.validation if refit else split.train
+    if refit:
+        print(f"Refit: training on the training and validation parts ({len(trained_on):,} reviews) for "
+              f"{epochs} epochs, temperature {recipe.refit_temperature:.4f} (both chosen on validation)", flush=True)
 
-    word_index = build_word_index(split.train.texts, settings)
+    word_index = build_word_index(trained_on.texts, settings)
     _check_enough_words(word_index)
 
     import keras  # only now: bad options and bad data are refused without waiting for TensorFlow
@@ -137,11 +160,15 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     print(f"Word index: {len(word_index):,} ids ({sum(' ' in w for w in word_index.words):,} word pairs)"
           + (f", and {settings.ngram_buckets:,} hashed n-gram buckets" if settings.ngram_buckets else ""), flush=True)
     callbacks = []
-    if recipe.early_stopping:
+    if recipe.early_stopping and not refit:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True))
-    model, history, val_probabilities, x_test = _fit(recipe, settings, split, word_index, epochs, batch_size,
-                                                     options.seed, callbacks)
-    temperature = metrics.fit_temperature(split.validation.labels, val_probabilities)
+    validation = None if refit else split.validation
+    model, history, val_probabilities, x_test = _fit(recipe, settings, trained_on, validation, split.test,
+                                                     word_index, epochs, batch_size, options.seed, callbacks)
+    if refit:
+        temperature = recipe.refit_temperature
+    else:
+        temperature = metrics.fit_temperature(split.validation.labels, val_probabilities)
 
     created = datetime.now(timezone.utc).replace(microsecond=0)
     bundle_name = f"{recipe.name}-{created.strftime('%Y%m%d-%H%M%S')}"
@@ -177,21 +204,23 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
                 "split_seed": data_sources.SPLIT_SEED,
                 "split_sizes": split.sizes(),
                 "limit": options.limit,
+                "trained_on": "train + validation" if refit else "train",
             },
             "architecture": {"name": recipe.name, "description": recipe.description},
             "hyperparameters": {
                 "vocab_size": settings.vocab_size, "max_length": settings.max_length,
                 "epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
-                "loss": "binary_crossentropy", "early_stopping": recipe.early_stopping,
+                "loss": "binary_crossentropy", "early_stopping": recipe.early_stopping and not refit,
                 "ngrams": settings.ngrams, "dynamic_length": settings.dynamic_length,
                 "ngram_buckets": settings.ngram_buckets,
             },
             "encoding": settings.to_dict(),
             "word_index": {"entries": len(word_index), "sha256": word_index.sha256},
             "epochs_run": len(history["loss"]),
-            "best_epoch": int(np.argmin(history["val_loss"])) + 1 if recipe.early_stopping else None,
+            "best_epoch": int(np.argmin(history["val_loss"])) + 1 if "val_loss" in history else None,
             "parameters": int(model.count_params()),
-            "calibration": {"method": "temperature", "temperature": temperature, "fitted_on": "validation"},
+            "calibration": {"method": "temperature", "temperature": temperature,
+                            "fitted_on": REFIT_TEMPERATURE_SOURCE if refit else "validation"},
             "metrics": {
                 "test": metrics.classification_metrics(split.test.labels, test_probabilities),
                 "test_uncalibrated": metrics.classification_metrics(split.test.labels, test_raw),
@@ -199,8 +228,8 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
                     "words_over": LONG_REVIEW_WORDS,
                     **metrics.classification_metrics(split.test.labels[long_reviews], test_probabilities[long_reviews]),
                 },
-                "validation": metrics.classification_metrics(split.validation.labels,
-                                                             bundle.classify_texts(split.validation.texts)),
+                **({} if refit else {"validation": metrics.classification_metrics(
+                    split.validation.labels, bundle.classify_texts(split.validation.texts))}),
                 "test_reliability": metrics.reliability_bins(split.test.labels, test_probabilities),
                 "test_by_length": metrics.length_bucket_metrics(split.test.labels, test_probabilities, test_words),
                 "test_in_uncertain_band": metrics.share_in_band(test_probabilities, DEFAULT_UNCERTAIN_BAND),
@@ -235,31 +264,36 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     return card
 
 
-def _fit(recipe: Recipe, settings: EncodingSettings, split, word_index, epochs: int, batch_size: int,
-         seed: int, callbacks: list):
-    """Encode, build and fit. Returns the model, its history, its validation probabilities and
+def _fit(recipe: Recipe, settings: EncodingSettings, train, validation, test, word_index, epochs: int,
+         batch_size: int, seed: int, callbacks: list):
+    """Encode, build and fit on `train`, watching `validation` unless it is None (a refit).
+    Returns the model, its history, its validation probabilities (None without validation) and
     the test rows in batches (for the parity check). Dynamic-length rows are padded per batch."""
     if settings.dynamic_length:
         from trainer.batches import PaddedBatches
 
-        rows_train, rows_val, rows_test = (encode_rows(p.texts, word_index, settings) for p in (split.train, split.validation, split.test))
-        model = _build(recipe, settings, rows_train, split.train.labels)
+        rows_train, rows_test = (encode_rows(p.texts, word_index, settings) for p in (train, test))
+        rows_val = None if validation is None else encode_rows(validation.texts, word_index, settings)
+        model = _build(recipe, settings, rows_train, train.labels)
         model.summary()
         history = model.fit(
-            PaddedBatches(rows_train, split.train.labels, batch_size, seed=seed), epochs=epochs,
-            validation_data=PaddedBatches(rows_val, split.validation.labels, PREDICT_BATCH),
+            PaddedBatches(rows_train, train.labels, batch_size, seed=seed), epochs=epochs,
+            validation_data=None if validation is None else PaddedBatches(rows_val, validation.labels, PREDICT_BATCH),
             callbacks=callbacks, verbose=2,
         ).history
-        val_probabilities = model.predict(PaddedBatches(rows_val, None, PREDICT_BATCH), verbose=0).reshape(-1)
+        val_probabilities = (None if validation is None else
+                             model.predict(PaddedBatches(rows_val, None, PREDICT_BATCH), verbose=0).reshape(-1))
         return model, history, val_probabilities, _length_sorted_batches(rows_test)
-    x_train, x_val, x_test = (encode_batch(p.texts, word_index, settings) for p in (split.train, split.validation, split.test))
-    model = _build(recipe, settings, x_train, split.train.labels)
+    x_train, x_test = (encode_batch(p.texts, word_index, settings) for p in (train, test))
+    x_val = None if validation is None else encode_batch(validation.texts, word_index, settings)
+    model = _build(recipe, settings, x_train, train.labels)
     model.summary()
     history = model.fit(
-        x_train, split.train.labels, epochs=epochs, batch_size=batch_size,
-        validation_data=(x_val, split.validation.labels), callbacks=callbacks, verbose=2,
+        x_train, train.labels, epochs=epochs, batch_size=batch_size,
+        validation_data=None if validation is None else (x_val, validation.labels), callbacks=callbacks, verbose=2,
     ).history
-    return model, history, model.predict(x_val, batch_size=2048, verbose=0).reshape(-1), x_test
+    val_probabilities = None if validation is None else model.predict(x_val, batch_size=2048, verbose=0).reshape(-1)
+    return model, history, val_probabilities, x_test
 
 
 def _build(recipe: Recipe, settings: EncodingSettings, train_rows, train_labels):
