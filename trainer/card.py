@@ -28,8 +28,9 @@ def card_markdown(card: dict) -> str:
     rows = "as long as each review needs" if encoding.get("dynamic_length") else "fixed"
     long = card["metrics"].get("test_long_reviews")
     refit = card["data"].get("trained_on") == "train + validation"
-    validation_use = ("chose the epoch count and the temperature in a run on the training part alone; "
-                      "then trained on, with the training part" if refit else "early stopping, calibration")
+    validation_use = ("chose the epoch count, in a run on the training part alone, and the temperature, "
+                      "by models trained on the training part and half of it; then trained on, with the "
+                      "training part" if refit else "early stopping, calibration")
     if refit:
         epochs = (f"- Epochs: {card['epochs_run']} on the training and validation parts together, no early "
                   "stopping: the epoch count with the lowest validation loss in the training-part-only run")
