@@ -171,7 +171,10 @@ def test_the_seed_bundle_scores_real_reviews_exactly_as_before_the_change(imdb_s
     by_hash = {hashlib.sha256(t.encode()).hexdigest(): t for t in imdb_split.test.texts}
     texts = [by_hash[r["sha256"]] for r in before["reviews"]]
     probabilities = bundle.classify_texts(texts)
-    np.testing.assert_array_equal(probabilities, [r["probability"] for r in before["reviews"]])
+    recorded = np.array([r["probability"] for r in before["reviews"]])
+    # The same ids and network; onnxruntime's float sums may round the last bit or two otherwise
+    # on another CPU (its kernels follow the vector width), so a few units in the last place.
+    np.testing.assert_array_less(np.abs(probabilities - recorded), 4 * np.spacing(recorded) + 1e-300)
 
 
 def test_a_word_whose_normal_form_the_contract_splits_again_is_left_out_of_the_index():

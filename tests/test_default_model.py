@@ -130,7 +130,11 @@ def test_old_bundles_give_exactly_their_old_probabilities(imdb_split, snippets):
         "", "Loved it!", "This film was not good", "Not bad, actually quite good."]
     for name, hex_values in recorded.items():
         now = load_bundle(ROOT / "models" / name).classify_texts(texts)
-        assert [float(p).hex() for p in now] == hex_values, name
+        old = np.array([float.fromhex(h) for h in hex_values])
+        # Bit for bit on the machine they were recorded on; onnxruntime's float sums follow the
+        # CPU's vector width, so elsewhere the last bit or two may round otherwise (1 ulp seen on
+        # an AMD EPYC without AVX-512): the same ids and network, a few units in the last place.
+        assert np.all(np.abs(now - old) <= 4 * np.spacing(old)), name
 
 
 def test_the_apps_explanations_of_the_default_add_up_exactly(shipped_bundle, imdb_split, snippets):
