@@ -37,6 +37,7 @@ as it always was.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
@@ -180,6 +181,12 @@ _OPTIONAL_SETTINGS = {"ngrams": 1, "dynamic_length": False, "ngram_buckets": 0}
 _MAX_HASHED_WORD_ID = (1 << 21) - 1  # three word ids of 21 bits make one 63-bit n-gram key
 
 
+_AS_LETTER = "review_sentiment.as_letter"
+codecs.register_error(_AS_LETTER, lambda error: ("a" * (error.end - error.start), error.end))
+_ENTRY_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789' \n"
+_MISPLACED_IN_ENTRIES = (b"''", b"' ", b" '", b"'\n", b"\n'", b"  ", b" \n", b"\n ")
+
+
 @dataclass(frozen=True)
 class WordIndex:
     """The vocabulary: word <-> id, with the four reserved ids first. An entry holding a space
@@ -252,18 +259,43 @@ class WordIndex:
     def check_matches_contract(self) -> None:
         """Every entry must be a word this contract can produce, or a pair of two such words that
         are both in the index; anything else could never be looked up."""
-        for position, word in enumerate(self.words):
-            parts = word.split(" ")
-            if len(parts) > 2 or words(word) != parts:
-                raise ValueError(
-                    f"word index entry {FIRST_WORD_ID + position} ({word!r}) is not a normalised "
-                    "word, or pair of words, of this text contract; the index was built with different rules"
-                )
-            if len(parts) == 2 and not all(part in self._ids for part in parts):
-                raise ValueError(
-                    f"word index entry {FIRST_WORD_ID + position} ({word!r}) is a pair of words "
-                    "that are not both in the index, so it could never be read"
-                )
+        if not self._every_entry_matches():
+            for position, word in enumerate(self.words):  # names the first entry that does not
+                self._check_entry(position, word)
+
+    def _every_entry_matches(self) -> bool:
+        """`_check_entry` of every entry, the ASCII ones at once. An ASCII text is one word of this
+        contract exactly when it is runs of a-z and 0-9 joined by single apostrophes, so the
+        entries joined by newlines (characters beyond ASCII read as "a": those entries are checked
+        one by one) must hold nothing else, but single spaces between two such words. The spaces
+        are then counted: as many as pairs whose two words are in the index, so one in each pair."""
+        if not self.words:
+            return True
+        joined = "\n".join(self.words).encode("ascii", _AS_LETTER)
+        if (joined.translate(None, _ENTRY_BYTES) or joined.count(b"\n") != len(self.words) - 1
+                or joined[0] in b"' " or joined[-1] in b"' " or any(m in joined for m in _MISPLACED_IN_ENTRIES)
+                or joined.count(b" ") != len(self._pairs)):
+            return False
+        try:
+            for position, word in enumerate(self.words):
+                if not word.isascii():
+                    self._check_entry(position, word)
+        except ValueError:
+            return False
+        return True
+
+    def _check_entry(self, position: int, word: str) -> None:
+        parts = word.split(" ")
+        if len(parts) > 2 or words(word) != parts:
+            raise ValueError(
+                f"word index entry {FIRST_WORD_ID + position} ({word!r}) is not a normalised "
+                "word, or pair of words, of this text contract; the index was built with different rules"
+            )
+        if len(parts) == 2 and not all(part in self._ids for part in parts):
+            raise ValueError(
+                f"word index entry {FIRST_WORD_ID + position} ({word!r}) is a pair of words "
+                "that are not both in the index, so it could never be read"
+            )
 
 
 @dataclass(frozen=True)
