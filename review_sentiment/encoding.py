@@ -55,7 +55,7 @@ __all__ = [
     "PAD_ID", "START_ID", "UNK_ID", "UNUSED_ID", "FIRST_WORD_ID",
     "Token", "EncodingSettings", "WordIndex", "EncodedText",
     "tokenise", "words", "normalise", "pad_truncate", "encode", "encode_batch", "decode",
-    "build_word_index", "model_row", "encode_rows", "pad_rows", "rows_without_each_word", "ngram_bucket_ids",
+    "build_word_index", "model_row", "encode_rows", "encode_ragged", "pad_rows", "rows_without_each_word", "ngram_bucket_ids",
 ]
 
 CONTRACT_VERSION = 1
@@ -72,7 +72,8 @@ MAX_VOCAB_SIZE = 1_000_000
 MAX_LENGTH = 100_000
 MAX_NGRAM_BUCKETS = 1 << 24
 
-_TAG = regex.compile(r"<[^<>]{0,200}>")
+_MOST_CHARS_IN_A_TAG = 200
+_TAG = regex.compile(f"<[^<>]{{0,{_MOST_CHARS_IN_A_TAG}}}>")
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['\u2019\u02bc][\p{L}\p{M}\p{N}]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 
@@ -567,42 +568,266 @@ def pad_rows(rows: Sequence[np.ndarray], width: int | None = None) -> np.ndarray
 def encode_batch(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> np.ndarray:
     """Encode many texts into one int32 array: ``[len(texts), row_width]``, or under
     ``dynamic_length`` as wide as the longest row of this batch. The fast path."""
+    return _padded(*encode_ragged(texts, index, settings), settings)
+
+
+def encode_ragged(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Every text's row, unpadded under ``dynamic_length`` (`encode_rows`), as one flat int32 array
+    of all rows one after another and the int64 length of each row: rows without the padding a
+    batch of one long review and many short ones would carry. Fixed-length rows are `row_width` long.
+
+    The words of the whole batch are found, looked up and joined into n-grams by numpy passes
+    over all its characters at once (see `_batch_words`), not text by text.
+    """
+    word_ids, counts = _batch_word_ids(texts, index, settings)
+    return _ragged_rows(word_ids, counts, index, settings)
+
+
+# The batch path's words. Each character of the batch becomes one byte (`_one_byte_per_char`); a
+# word is then a run of ASCII letters and digits, where an apostrophe counts as one only between
+# two of them, exactly as for `_fold_ascii`. Only ASCII words are found this way: a run of
+# letters, digits and apostrophes that holds a character beyond ASCII (up to the nearest ASCII
+# separator, which no word spans) is a "foreign piece", split by `_WORD` and normalised in
+# Python, as `words` does.
+_BLANK, _APOSTROPHE_BYTE, _TAG_OPEN, _TAG_CLOSE, _FIRST_FOREIGN = 0x20, 0x27, 0x3C, 0x3E, 0x80
+_FOREIGN_PIECE = re.compile(rb"[A-Za-z0-9'\x80-\xff]*")
+_ASCII_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'")
+_BEYOND_LATIN_1 = "review_sentiment.beyond_latin_1"
+codecs.register_error(_BEYOND_LATIN_1, lambda error: ("\x80" * (error.end - error.start), error.end))
+
+
+def _one_byte_per_char(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts as one writable uint8 array, one byte per character (those beyond U+00FF become
+    0x80: only ASCII bytes are read as words), and where each text starts in it. Each text is
+    followed by a NUL, its end (`_blank_tags` is told where); the array begins with one and ends
+    with spare bytes, so a word's neighbours and next 24 bytes can be read unchecked."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.cumsum(lengths + 1) - lengths
+    joined = "\0" + "\0".join(texts) + "\0" * (1 + _MOST_PACKED_CHARS)
+    return np.frombuffer(bytearray(joined.encode("latin-1", _BEYOND_LATIN_1)), dtype=np.uint8), starts
+
+
+def _blank_tags(chars: np.ndarray, text_ends: np.ndarray) -> None:
+    """Blank every tag `_TAG` matches: a "<", at most 200 characters but "<" and ">", then ">".
+    Tags hold no "<", so each "<" starts one exactly when the next "<" or ">" after it is a ">",
+    close enough and in the same text, whatever came before it."""
+    marks = np.flatnonzero((chars == _TAG_OPEN) | (chars == _TAG_CLOSE))
+    opens = np.flatnonzero(chars[marks[:-1]] == _TAG_OPEN)
+    first, last = marks[opens], marks[opens + 1]
+    tag = ((chars[last] == _TAG_CLOSE) & (last - first <= _MOST_CHARS_IN_A_TAG + 1)
+           & (last < text_ends[np.searchsorted(text_ends, first)]))
+    first, last = first[tag], last[tag]
+    sizes = last + 1 - first
+    chars[np.repeat(first - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())] = _BLANK
+
+
+def _foreign_pieces(chars: np.ndarray) -> list[tuple[int, int]]:
+    """The spans of the foreign pieces (see above), left to right; each is then blanked."""
+    foreign = np.flatnonzero(chars >= _FIRST_FOREIGN).tolist()
+    if not foreign:
+        return []
+    data = chars.tobytes()
+    pieces = []
+    end = 0
+    for position in foreign:
+        if position < end:
+            continue
+        start = position
+        while data[start - 1] in _ASCII_WORD_BYTES:  # any foreign character before is in the last piece
+            start -= 1
+        end = _FOREIGN_PIECE.match(data, position).end()
+        pieces.append((start, end))
+        chars[start:end] = _BLANK
+    return pieces
+
+
+def _ascii_word_spans(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each word of ASCII letters and digits starts and ends (tags, foreign pieces blanked)."""
+    lower = chars | 0x20
+    in_word = ((lower - ord("a")) < 26) | ((chars - ord("0")) < 10)  # uint8 wraps: a-z, A-Z, 0-9
+    apostrophes = np.flatnonzero(chars == _APOSTROPHE_BYTE)
+    in_word[apostrophes] = in_word[apostrophes - 1] & in_word[apostrophes + 1]
+    edges = np.flatnonzero(in_word[1:] != in_word[:-1]) + 1  # the first and last bytes are no word's
+    return edges[0::2], edges[1::2]
+
+
+def _batch_word_ids(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of the words each text's row reads, all texts' one after another (int64), and how
+    many each text has: ``_lookup(words(text, max_length - 1))`` for every text, at once."""
+    chars, text_starts = _one_byte_per_char(texts)
+    text_ends = text_starts + np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    _blank_tags(chars, text_ends)
+    pieces = _foreign_pieces(chars)
+    starts, ends = _ascii_word_spans(chars)
+    positions = starts
+    if pieces:
+        piece_starts, piece_words = _words_of_pieces(pieces, texts, text_starts)
+        at = np.searchsorted(starts, piece_starts)
+        positions = np.insert(starts, at, piece_starts)  # a piece's words keep their order
+    counts = np.diff(np.searchsorted(positions, np.append(text_starts, len(chars))))
     room = settings.max_length - 1
-    if settings.ngrams != 1 or settings.dynamic_length:
-        return _rows_of_batch([words(text, room) for text in texts], index, settings)
-    batch = np.zeros((len(texts), settings.max_length), dtype=np.int32)
-    batch[:, 0] = START_ID
-    for row, text in enumerate(texts):
-        ids = _lookup(words(text, room), index, settings)
-        batch[row, 1 : 1 + len(ids)] = ids
+    read = None
+    if counts.max(initial=0) > room:
+        first = np.cumsum(counts) - counts
+        read = np.arange(len(positions)) - np.repeat(first, counts) < room
+        counts = np.minimum(counts, room)
+    if not pieces:
+        if read is not None:
+            starts, ends = starts[read], ends[read]
+        return _ascii_word_ids(chars, starts, ends, index, settings), counts
+    ids = np.insert(_ascii_word_ids(chars, starts, ends, index, settings), at, _lookup(piece_words, index, settings))
+    return (ids if read is None else ids[read]), counts
+
+
+def _words_of_pieces(pieces: list[tuple[int, int]], texts: Sequence[str], text_starts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Each foreign piece's words, by the full rules (as in `words`), and the piece's start for each."""
+    text_of = (np.searchsorted(text_starts, [start for start, _ in pieces], side="right") - 1).tolist()
+    offsets = text_starts.tolist()
+    positions, found = [], []
+    for (start, end), number in zip(pieces, text_of):
+        piece = texts[number][start - offsets[number] : end - offsets[number]]
+        piece_words = [w.lower() if w.isascii() else _normalise_word(w) for w in _WORD.findall(piece)]
+        found += piece_words
+        positions += [start] * len(piece_words)
+    return np.array(positions, dtype=np.int64), found
+
+
+# An ASCII word of up to 24 characters is looked up by its bytes, packed into one, two or three
+# uint64 (little-endian, zero-filled: no word holds a zero byte), in an open-addressing table of
+# the index's ASCII words (`_word_table`): the exact key, so no two words can ever be confused.
+# Longer words are rare; they are looked up one by one.
+_MOST_PACKED_CHARS = 24
+_LOWER_CASE = np.uint64(0x2020202020202020)  # sets bit 5: A-Z become a-z; a-z, 0-9 and "'" have it
+_LOW_BYTES = np.array([(1 << 8 * size) - 1 for size in range(9)], dtype=np.uint64)
+_PART_MIXERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+_ASCII_ENTRY = re.compile(r"[a-z0-9']{1,%d}" % _MOST_PACKED_CHARS)
+
+
+def _ascii_word_ids(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, index: WordIndex,
+                    settings: EncodingSettings) -> np.ndarray:
+    """The id of each ASCII word ``chars[starts[i]:ends[i]]``, lower-cased; <UNK> if not in the index."""
+    sizes = ends - starts
+    windows = np.ndarray(shape=(len(chars) - 7,), dtype="<u8", buffer=chars, strides=(1,))
+    packed = (windows[starts] | _LOWER_CASE) & _LOW_BYTES[np.minimum(sizes, 8)]
+    short = sizes <= 8
+    if short.all():
+        return _probe(_word_table(index, settings.word_ids, 1), [packed])
+    found = np.full(len(starts), UNK_ID, dtype=np.int64)
+    found[short] = _probe(_word_table(index, settings.word_ids, 1), [packed[short]])
+    long = np.flatnonzero(~short & (sizes <= _MOST_PACKED_CHARS))
+    keys = [packed[long]]
+    for part in (1, 2):
+        left = np.clip(sizes[long] - 8 * part, 0, 8)
+        keys.append((windows[starts[long] + 8 * part] | _LOWER_CASE) & _LOW_BYTES[left])
+    found[long] = _probe(_word_table(index, settings.word_ids, 3), keys)
+    ids = _ids_below(index, settings.word_ids)
+    for number in np.flatnonzero(sizes > _MOST_PACKED_CHARS).tolist():
+        found[number] = ids.get(chars[starts[number] : ends[number]].tobytes().decode().lower(), UNK_ID)
+    return found
+
+
+def _word_slots(keys: Sequence[np.ndarray], bits: int) -> np.ndarray:
+    """Each packed word's first slot in a table of 2**bits: Fibonacci hashing of its parts mixed."""
+    mixed = keys[0] * _PART_MIXERS[0]
+    for key, mixer in zip(keys[1:], _PART_MIXERS[1:]):
+        mixed ^= key * mixer
+    return (mixed >> np.uint64(64 - bits)).view(np.int64)
+
+
+def _probe(table: tuple[list[np.ndarray], np.ndarray, int], wanted: Sequence[np.ndarray]) -> np.ndarray:
+    """Each wanted key's id in the table, <UNK> if absent: each round probes the next slot for the
+    keys not yet settled, until each has met its key or an empty slot (key part 0 is never 0)."""
+    keys, values, bits = table
+    slot = _word_slots(wanted, bits)
+    key = keys[0].take(slot)
+    hit = key == wanted[0]
+    for table_part, part in zip(keys[1:], wanted[1:]):
+        hit &= table_part.take(slot) == part
+    found = np.where(hit, values.take(slot), UNK_ID)
+    pending = np.flatnonzero(~hit & (key != 0))  # most words settle at the first slot
+    slot = slot[pending]
+    while len(pending):
+        slot = (slot + 1) & ((1 << bits) - 1)
+        key = keys[0][slot]
+        hit = key == wanted[0][pending]
+        for table_part, part in zip(keys[1:], wanted[1:]):
+            hit &= table_part[slot] == part[pending]
+        found[pending[hit]] = values[slot[hit]]
+        going_on = ~hit & (key != 0)
+        pending, slot = pending[going_on], slot[going_on]
+    return found
+
+
+def _word_table(index: WordIndex, limit: int, parts: int) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """The index's ASCII words (with ids below `limit`) of at most 8 (``parts=1``) or 9 to 24
+    characters (``parts=3``), packed as `_ascii_word_ids` packs words, as a hash table: key
+    parts and ids by slot, and its size in bits. Built in rounds: in each, of the words whose
+    next slot is free, one per slot takes it; the rest move on a slot."""
+    tables = index.__dict__.setdefault("_word_tables", {})
+    if (limit, parts) not in tables:
+        size = 8 * parts
+        shortest = 1 if parts == 1 else 9
+        entries = [(w, i) for w, i in _ids_below(index, limit).items()
+                   if _ASCII_ENTRY.fullmatch(w) and shortest <= len(w) <= size]
+        packed = np.frombuffer(b"".join(w.encode().ljust(size, b"\0") for w, _ in entries), dtype="<u8")
+        entry_keys = [packed[part::parts] for part in range(parts)] if entries else [np.zeros(0, np.uint64)] * parts
+        bits = max(1, (2 * len(entries)).bit_length())
+        keys = [np.zeros(1 << bits, dtype=np.uint64) for _ in range(parts)]
+        values = np.full(1 << bits, UNK_ID, dtype=np.int64)
+        pending = np.arange(len(entries))
+        entry_ids = np.array([i for _, i in entries], dtype=np.int64)
+        slot = _word_slots(entry_keys, bits)
+        while len(pending):
+            free = keys[0][slot] == 0
+            taken, first = np.unique(slot[free], return_index=True)
+            settled = np.flatnonzero(free)[first]
+            for key, entry_key in zip(keys, entry_keys):
+                key[taken] = entry_key[pending[settled]]
+            values[taken] = entry_ids[pending[settled]]
+            going_on = np.ones(len(pending), dtype=bool)
+            going_on[settled] = False
+            pending, slot = pending[going_on], (slot[going_on] + 1) & ((1 << bits) - 1)
+        tables[limit, parts] = (keys, values, bits)
+    return tables[limit, parts]
+
+
+def _padded(flat: np.ndarray, lengths: np.ndarray, settings: EncodingSettings) -> np.ndarray:
+    """Ragged rows (`encode_ragged`) as one array, each row padded with <PAD> to the longest."""
+    width = int(lengths.max(initial=1)) if settings.dynamic_length else settings.row_width
+    if not settings.dynamic_length:
+        return flat.reshape(len(lengths), width)
+    batch = np.zeros((len(lengths), width), dtype=np.int32)
+    batch[np.arange(width) < lengths[:, np.newaxis]] = flat  # row by row, as `flat` holds them
     return batch
 
 
-def _rows_of_batch(text_words: Sequence[list[str]], index: WordIndex, settings: EncodingSettings) -> np.ndarray:
-    """`model_row` of each text's words (at most ``max_length - 1`` of them), padded to one array;
-    the words, then the n-grams, of the whole batch are looked up at once, not text by text."""
-    counts = np.fromiter(map(len, text_words), dtype=np.int64, count=len(text_words))
-    ids = _ids_below(index, settings.word_ids)
-    flat = np.fromiter(map(ids.get, chain.from_iterable(text_words), repeat(UNK_ID)),
-                       dtype=np.int64, count=int(counts.sum()))
-    return _rows_of_word_ids(flat, counts, index, settings)
+def _ragged_rows(flat: np.ndarray, counts: np.ndarray, index: WordIndex,
+                 settings: EncodingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (`model_row`) of texts whose word ids are `flat`, ``counts[i]`` (at most
+    ``max_length - 1``) of them for text i, in the ragged form of `encode_ragged`."""
+    grams = [np.maximum(counts - (size - 1), 0) for size in range(2, settings.ngrams + 1)]
+    if settings.dynamic_length:
+        lengths = 1 + counts + sum(grams, np.zeros_like(counts))
+    else:
+        lengths = np.full(len(counts), settings.row_width, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    rows = np.zeros(int(lengths.sum()), dtype=np.int32)
+    rows[offsets] = START_ID
+    first = np.cumsum(counts) - counts  # each text's first word in `flat`
+    place = np.arange(len(flat)) - np.repeat(first, counts)  # each word's place in its text
+    # Word j of `flat`, the place-th of text t, goes to offsets[t] + 1 + place: j + a shift per text.
+    column = 1 + offsets - first
+    rows[np.arange(len(flat)) + np.repeat(column, counts)] = flat
+    column = column + counts
+    for (_, starts, found), more in zip(_ngram_columns(flat, place, index, settings), grams):
+        rows[starts + np.repeat(column, counts)[starts]] = found
+        column = column + more
+    return rows, lengths
 
 
 def _rows_of_word_ids(flat: np.ndarray, counts: np.ndarray, index: WordIndex, settings: EncodingSettings) -> np.ndarray:
     """The rows of texts whose word ids are `flat`, ``counts[i]`` of them for text i."""
-    grams = sum(np.maximum(counts - (size - 1), 0) for size in range(2, settings.ngrams + 1))
-    width = int((1 + counts + grams).max(initial=1)) if settings.dynamic_length else settings.row_width
-    batch = np.zeros((len(counts), width), dtype=np.int32)
-    batch[:, 0] = START_ID
-    rows = np.repeat(np.arange(len(counts)), counts)  # the row of each word of `flat`
-    place = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)  # its place in its text
-    batch[rows, 1 + place] = flat
-    column = 1 + counts  # where each row's n-grams of the next size start
-    for size, starts, found in _ngram_columns(flat, place, index, settings):
-        gram_rows = rows[starts]
-        batch[gram_rows, column[gram_rows] + place[starts]] = found
-        column = column + np.maximum(counts - (size - 1), 0)
-    return batch
+    return _padded(*_ragged_rows(flat, counts, index, settings), settings)
 
 
 def rows_without_each_word(word_ids: Sequence[int], index: WordIndex, settings: EncodingSettings) -> np.ndarray:
