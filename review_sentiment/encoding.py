@@ -45,7 +45,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from itertools import chain, repeat
+from itertools import repeat
 
 import numpy as np
 import regex
