@@ -38,6 +38,7 @@ as it always was.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import json
 import re
@@ -477,8 +478,19 @@ def ngram_bucket_ids(grams: Sequence[np.ndarray], settings: EncodingSettings) ->
     """
     grams = [np.asarray(g, dtype=np.uint64) for g in grams]
     key = np.zeros(len(grams[0]), dtype=np.uint64)
-    for shift, gram in zip((42, 21, 0), grams):
-        key |= gram << np.uint64(shift)
+    for shift, gram in zip(_NGRAM_KEY_SHIFTS, grams):
+        key |= gram << shift
+    unknown = np.zeros(len(key), dtype=bool)
+    for gram in grams:
+        unknown |= gram == UNK_ID
+    return _bucket_ids(key, unknown, settings)
+
+
+_NGRAM_KEY_SHIFTS = (np.uint64(42), np.uint64(21), np.uint64(0))
+
+
+def _bucket_ids(key: np.ndarray, unknown: np.ndarray, settings: EncodingSettings) -> np.ndarray:
+    """`ngram_bucket_ids` from the n-grams' keys (overwritten) and whether each holds an <UNK>."""
     key ^= key >> np.uint64(30)
     key *= np.uint64(0xBF58476D1CE4E5B9)
     key ^= key >> np.uint64(27)
@@ -486,9 +498,6 @@ def ngram_bucket_ids(grams: Sequence[np.ndarray], settings: EncodingSettings) ->
     key ^= key >> np.uint64(31)
     bits = settings.ngram_buckets.bit_length() - 1
     found = (key >> np.uint64(64 - bits)).astype(np.int64) + settings.word_ids
-    unknown = np.zeros(len(found), dtype=bool)
-    for gram in grams:
-        unknown |= gram == UNK_ID
     found[unknown] = PAD_ID
     return found
 
@@ -596,40 +605,54 @@ _BEYOND_LATIN_1 = "review_sentiment.beyond_latin_1"
 codecs.register_error(_BEYOND_LATIN_1, lambda error: ("\x80" * (error.end - error.start), error.end))
 
 
-def _one_byte_per_char(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The texts as one writable uint8 array, one byte per character (those beyond U+00FF become
-    0x80: only ASCII bytes are read as words), and where each text starts in it. Each text is
-    followed by a NUL, its end (`_blank_tags` is told where); the array begins with one and ends
-    with spare bytes, so a word's neighbours and next 24 bytes can be read unchecked."""
+def _one_byte_per_char(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The texts as one uint8 array, one byte per character (those beyond U+00FF become 0x80:
+    only ASCII bytes are read as words), and where each text starts and ends in it. Each text is
+    followed by a NUL; the array begins with one and ends with spare bytes, so a word's
+    neighbours and next 24 bytes can be read unchecked."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    starts = np.cumsum(lengths + 1) - lengths
+    ends = np.cumsum(lengths + 1)
     joined = "\0" + "\0".join(texts) + "\0" * (1 + _MOST_PACKED_CHARS)
-    return np.frombuffer(bytearray(joined.encode("latin-1", _BEYOND_LATIN_1)), dtype=np.uint8), starts
+    return np.frombuffer(joined.encode("latin-1", _BEYOND_LATIN_1), dtype=np.uint8), ends - lengths, ends
 
 
-def _blank_tags(chars: np.ndarray, text_ends: np.ndarray) -> None:
-    """Blank every tag `_TAG` matches: a "<", at most 200 characters but "<" and ">", then ">".
-    Tags hold no "<", so each "<" starts one exactly when the next "<" or ">" after it is a ">",
-    close enough and in the same text, whatever came before it."""
+def _word_chars(chars: np.ndarray) -> np.ndarray:
+    """True for each ASCII letter and digit."""
+    return ((chars | 0x20) - ord("a") < 26) | (chars - ord("0") < 10)  # uint8 wraps below "a" and "0"
+
+
+def _tag_spans(chars: np.ndarray, text_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each tag `_TAG` matches starts and ends (the ">"): a "<", at most 200 characters but
+    "<" and ">", then ">". Tags hold no "<", so each "<" starts one exactly when the next "<" or
+    ">" after it is a ">", close enough and in the same text, whatever came before it."""
     marks = np.flatnonzero((chars == _TAG_OPEN) | (chars == _TAG_CLOSE))
     opens = np.flatnonzero(chars[marks[:-1]] == _TAG_OPEN)
     first, last = marks[opens], marks[opens + 1]
     tag = ((chars[last] == _TAG_CLOSE) & (last - first <= _MOST_CHARS_IN_A_TAG + 1)
            & (last < text_ends[np.searchsorted(text_ends, first)]))
-    first, last = first[tag], last[tag]
-    sizes = last + 1 - first
-    chars[np.repeat(first - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())] = _BLANK
+    return first[tag], last[tag]
 
 
-def _foreign_pieces(chars: np.ndarray) -> list[tuple[int, int]]:
-    """The spans of the foreign pieces (see above), left to right; each is then blanked."""
-    foreign = np.flatnonzero(chars >= _FIRST_FOREIGN).tolist()
-    if not foreign:
+def _blank(in_word: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+    """No byte of the spans ``starts[i]:ends[i]`` (not overlapping) is a word's."""
+    sizes = ends - starts
+    in_word[np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())] = False
+
+
+def _foreign_pieces(chars: np.ndarray, tags: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int]]:
+    """The spans of the foreign pieces (see above) outside tags, left to right. A piece never
+    reaches into a tag: its bytes are no "<" or ">"."""
+    foreign = np.flatnonzero(chars >= _FIRST_FOREIGN)
+    if not len(foreign):
         return []
+    tag = np.searchsorted(tags[1], foreign)  # the first tag that ends after it, if any
+    inside = np.zeros(len(foreign), dtype=bool)
+    some = tag < len(tags[1])
+    inside[some] = tags[0][tag[some]] < foreign[some]
     data = chars.tobytes()
     pieces = []
     end = 0
-    for position in foreign:
+    for position in foreign[~inside].tolist():
         if position < end:
             continue
         start = position
@@ -637,28 +660,29 @@ def _foreign_pieces(chars: np.ndarray) -> list[tuple[int, int]]:
             start -= 1
         end = _FOREIGN_PIECE.match(data, position).end()
         pieces.append((start, end))
-        chars[start:end] = _BLANK
     return pieces
 
 
-def _ascii_word_spans(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each word of ASCII letters and digits starts and ends (tags, foreign pieces blanked)."""
-    lower = chars | 0x20
-    in_word = ((lower - ord("a")) < 26) | ((chars - ord("0")) < 10)  # uint8 wraps: a-z, A-Z, 0-9
+def _ascii_word_spans(chars: np.ndarray, text_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Where each word of ASCII letters and digits starts and ends, outside tags and foreign
+    pieces; and the foreign pieces."""
+    in_word = _word_chars(chars)
+    tags = _tag_spans(chars, text_ends)
+    _blank(in_word, tags[0], tags[1] + 1)
+    pieces = _foreign_pieces(chars, tags)
+    if pieces:
+        _blank(in_word, *np.array(pieces, dtype=np.int64).T)
     apostrophes = np.flatnonzero(chars == _APOSTROPHE_BYTE)
     in_word[apostrophes] = in_word[apostrophes - 1] & in_word[apostrophes + 1]
-    edges = np.flatnonzero(in_word[1:] != in_word[:-1]) + 1  # the first and last bytes are no word's
-    return edges[0::2], edges[1::2]
+    edges = (np.flatnonzero(in_word[1:] != in_word[:-1]) + 1).reshape(-1, 2)  # the first and last bytes are no word's
+    return np.ascontiguousarray(edges[:, 0]), np.ascontiguousarray(edges[:, 1]), pieces
 
 
 def _batch_word_ids(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, np.ndarray]:
     """The ids of the words each text's row reads, all texts' one after another (int64), and how
     many each text has: ``_lookup(words(text, max_length - 1))`` for every text, at once."""
-    chars, text_starts = _one_byte_per_char(texts)
-    text_ends = text_starts + np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    _blank_tags(chars, text_ends)
-    pieces = _foreign_pieces(chars)
-    starts, ends = _ascii_word_spans(chars)
+    chars, text_starts, text_ends = _one_byte_per_char(texts)
+    starts, ends, pieces = _ascii_word_spans(chars, text_ends)
     positions = starts
     if pieces:
         piece_starts, piece_words = _words_of_pieces(pieces, texts, text_starts)
@@ -685,11 +709,15 @@ def _words_of_pieces(pieces: list[tuple[int, int]], texts: Sequence[str], text_s
     offsets = text_starts.tolist()
     positions, found = [], []
     for (start, end), number in zip(pieces, text_of):
-        piece = texts[number][start - offsets[number] : end - offsets[number]]
-        piece_words = [w.lower() if w.isascii() else _normalise_word(w) for w in _WORD.findall(piece)]
+        piece_words = _words_of_piece(texts[number][start - offsets[number] : end - offsets[number]])
         found += piece_words
         positions += [start] * len(piece_words)
     return np.array(positions, dtype=np.int64), found
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same few pieces come back: "café", "film\x96", "don’t"
+def _words_of_piece(piece: str) -> tuple[str, ...]:
+    return tuple(w.lower() if w.isascii() else _normalise_word(w) for w in _WORD.findall(piece))
 
 
 # An ASCII word of up to 24 characters is looked up by its bytes, packed into one, two or three
@@ -698,7 +726,7 @@ def _words_of_pieces(pieces: list[tuple[int, int]], texts: Sequence[str], text_s
 # Longer words are rare; they are looked up one by one.
 _MOST_PACKED_CHARS = 24
 _LOWER_CASE = np.uint64(0x2020202020202020)  # sets bit 5: A-Z become a-z; a-z, 0-9 and "'" have it
-_LOW_BYTES = np.array([(1 << 8 * size) - 1 for size in range(9)], dtype=np.uint64)
+_FIRST_BYTES = np.array([(1 << 8 * size) - 1 for size in range(9)] + [0], dtype=np.uint64)  # [9]: none
 _PART_MIXERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 _ASCII_ENTRY = re.compile(r"[a-z0-9']{1,%d}" % _MOST_PACKED_CHARS)
 
@@ -708,20 +736,17 @@ def _ascii_word_ids(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, ind
     """The id of each ASCII word ``chars[starts[i]:ends[i]]``, lower-cased; <UNK> if not in the index."""
     sizes = ends - starts
     windows = np.ndarray(shape=(len(chars) - 7,), dtype="<u8", buffer=chars, strides=(1,))
-    packed = (windows[starts] | _LOWER_CASE) & _LOW_BYTES[np.minimum(sizes, 8)]
-    short = sizes <= 8
-    if short.all():
-        return _probe(_word_table(index, settings.word_ids, 1), [packed])
-    found = np.full(len(starts), UNK_ID, dtype=np.int64)
-    found[short] = _probe(_word_table(index, settings.word_ids, 1), [packed[short]])
-    long = np.flatnonzero(~short & (sizes <= _MOST_PACKED_CHARS))
-    keys = [packed[long]]
-    for part in (1, 2):
-        left = np.clip(sizes[long] - 8 * part, 0, 8)
-        keys.append((windows[starts[long] + 8 * part] | _LOWER_CASE) & _LOW_BYTES[left])
-    found[long] = _probe(_word_table(index, settings.word_ids, 3), keys)
+    # Words of 1 to 8 characters packed; longer ones become 0, which finds an empty slot: <UNK>.
+    found = _probe(_word_table(index, settings.word_ids, 1),
+                   [(windows[starts] | _LOWER_CASE) & _FIRST_BYTES[np.minimum(sizes, 9)]])
+    long = np.flatnonzero(sizes > 8)
+    if not len(long):
+        return found
+    keys = [(windows[starts[long] + 8 * part] | _LOWER_CASE) & _FIRST_BYTES[np.clip(sizes[long] - 8 * part, 0, 8)]
+            for part in range(3)]
+    found[long] = _probe(_word_table(index, settings.word_ids, 3), keys)  # <UNK> for more than 24 characters
     ids = _ids_below(index, settings.word_ids)
-    for number in np.flatnonzero(sizes > _MOST_PACKED_CHARS).tolist():
+    for number in long[sizes[long] > _MOST_PACKED_CHARS].tolist():
         found[number] = ids.get(chars[starts[number] : ends[number]].tobytes().decode().lower(), UNK_ID)
     return found
 
@@ -804,25 +829,43 @@ def _padded(flat: np.ndarray, lengths: np.ndarray, settings: EncodingSettings) -
 def _ragged_rows(flat: np.ndarray, counts: np.ndarray, index: WordIndex,
                  settings: EncodingSettings) -> tuple[np.ndarray, np.ndarray]:
     """The rows (`model_row`) of texts whose word ids are `flat`, ``counts[i]`` (at most
-    ``max_length - 1``) of them for text i, in the ragged form of `encode_ragged`."""
-    grams = [np.maximum(counts - (size - 1), 0) for size in range(2, settings.ngrams + 1)]
-    if settings.dynamic_length:
-        lengths = 1 + counts + sum(grams, np.zeros_like(counts))
-    else:
-        lengths = np.full(len(counts), settings.row_width, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    rows = np.zeros(int(lengths.sum()), dtype=np.int32)
-    rows[offsets] = START_ID
-    first = np.cumsum(counts) - counts  # each text's first word in `flat`
-    place = np.arange(len(flat)) - np.repeat(first, counts)  # each word's place in its text
-    # Word j of `flat`, the place-th of text t, goes to offsets[t] + 1 + place: j + a shift per text.
-    column = 1 + offsets - first
-    rows[np.arange(len(flat)) + np.repeat(column, counts)] = flat
-    column = column + counts
-    for (_, starts, found), more in zip(_ngram_columns(flat, place, index, settings), grams):
-        rows[starts + np.repeat(column, counts)[starts]] = found
-        column = column + more
-    return rows, lengths
+    ``max_length - 1``) of them for text i, in the ragged form of `encode_ragged`.
+
+    The n-grams of all neighbouring words of `flat` are found at once (some span two texts); each
+    row is then <START> and slices of the words and of each size of n-gram, joined in one copy.
+    """
+    flat = np.asarray(flat, dtype=np.int64)
+    columns = [flat, *_ngrams_of_neighbours(flat, index, settings)]
+    start, padding = np.array([START_ID], dtype=np.int32), np.zeros(settings.row_width, dtype=np.int32)
+    pieces, lengths = [], []
+    for first, count in zip((np.cumsum(counts) - counts).tolist(), counts.tolist()):
+        pieces.append(start)
+        for size, ids in enumerate(columns, 1):
+            pieces.append(ids[first : first + max(count - size + 1, 0)])
+        length = 1 + sum(max(count - size + 1, 0) for size in range(1, len(columns) + 1))
+        if not settings.dynamic_length:
+            pieces.append(padding[: settings.row_width - length])
+            length = settings.row_width
+        lengths.append(length)
+    rows = np.concatenate(pieces, dtype=np.int32) if pieces else np.zeros(0, dtype=np.int32)
+    return rows, np.array(lengths, dtype=np.int64)
+
+
+def _ngrams_of_neighbours(flat: np.ndarray, index: WordIndex, settings: EncodingSettings) -> list[np.ndarray]:
+    """For each n-gram size from 2: the id of the n-gram starting at each word of `flat` that has
+    enough words after it (as `ngram_bucket_ids` or the index's pairs give them)."""
+    if settings.ngrams == 1:
+        return []
+    if not settings.ngram_buckets:
+        return [_pair_id_array(flat[:-1], flat[1:], index, settings)]
+    ids = flat.view(np.uint64)
+    unknown_word = ids == UNK_ID
+    key = (ids[:-1] << _NGRAM_KEY_SHIFTS[0]) | (ids[1:] << _NGRAM_KEY_SHIFTS[1])
+    unknown = unknown_word[:-1] | unknown_word[1:]
+    found = [_bucket_ids(key.copy() if settings.ngrams == 3 else key, unknown, settings)]
+    if settings.ngrams == 3:  # a triple's key is its first pair's, with the third word's id in the low bits
+        found.append(_bucket_ids(key[:-1] | ids[2:], unknown[:-1] | unknown_word[2:], settings))
+    return found
 
 
 def _rows_of_word_ids(flat: np.ndarray, counts: np.ndarray, index: WordIndex, settings: EncodingSettings) -> np.ndarray:
