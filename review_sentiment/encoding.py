@@ -728,7 +728,6 @@ _MOST_PACKED_CHARS = 24
 _LOWER_CASE = np.uint64(0x2020202020202020)  # sets bit 5: A-Z become a-z; a-z, 0-9 and "'" have it
 _FIRST_BYTES = np.array([(1 << 8 * size) - 1 for size in range(9)] + [0], dtype=np.uint64)  # [9]: none
 _PART_MIXERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
-_ASCII_ENTRY = re.compile(r"[a-z0-9']{1,%d}" % _MOST_PACKED_CHARS)
 
 
 def _ascii_word_ids(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, index: WordIndex,
@@ -786,34 +785,51 @@ def _probe(table: tuple[list[np.ndarray], np.ndarray, int], wanted: Sequence[np.
 def _word_table(index: WordIndex, limit: int, parts: int) -> tuple[list[np.ndarray], np.ndarray, int]:
     """The index's ASCII words (with ids below `limit`) of at most 8 (``parts=1``) or 9 to 24
     characters (``parts=3``), packed as `_ascii_word_ids` packs words, as a hash table: key
-    parts and ids by slot, and its size in bits. Built in rounds: in each, of the words whose
-    next slot is free, one per slot takes it; the rest move on a slot."""
+    parts and ids by slot, and its size in bits."""
     tables = index.__dict__.setdefault("_word_tables", {})
     if (limit, parts) not in tables:
-        size = 8 * parts
-        shortest = 1 if parts == 1 else 9
-        entries = [(w, i) for w, i in _ids_below(index, limit).items()
-                   if _ASCII_ENTRY.fullmatch(w) and shortest <= len(w) <= size]
-        packed = np.frombuffer(b"".join(w.encode().ljust(size, b"\0") for w, _ in entries), dtype="<u8")
-        entry_keys = [packed[part::parts] for part in range(parts)] if entries else [np.zeros(0, np.uint64)] * parts
-        bits = max(1, (2 * len(entries)).bit_length())
-        keys = [np.zeros(1 << bits, dtype=np.uint64) for _ in range(parts)]
-        values = np.full(1 << bits, UNK_ID, dtype=np.int64)
-        pending = np.arange(len(entries))
-        entry_ids = np.array([i for _, i in entries], dtype=np.int64)
-        slot = _word_slots(entry_keys, bits)
-        while len(pending):
-            free = keys[0][slot] == 0
-            taken, first = np.unique(slot[free], return_index=True)
-            settled = np.flatnonzero(free)[first]
-            for key, entry_key in zip(keys, entry_keys):
-                key[taken] = entry_key[pending[settled]]
-            values[taken] = entry_ids[pending[settled]]
-            going_on = np.ones(len(pending), dtype=bool)
-            going_on[settled] = False
-            pending, slot = pending[going_on], (slot[going_on] + 1) & ((1 << bits) - 1)
-        tables[limit, parts] = (keys, values, bits)
+        keys, sizes, ids = _packed_entries(index, limit)
+        chosen = (sizes <= 8) if parts == 1 else (sizes > 8)
+        tables[limit, parts] = _hash_table([key[chosen] for key in keys[:parts]], ids[chosen])
     return tables[limit, parts]
+
+
+def _packed_entries(index: WordIndex, limit: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The index's entries (with ids below `limit`) that could be ASCII words of at most 24
+    characters, all a-z, 0-9 and "'", as three key parts (packed as `_ascii_word_ids` packs
+    words, but not lower-cased: "Film" is never "film"), with their lengths and ids."""
+    entries = _ids_below(index, limit)
+    chars, starts, ends = _one_byte_per_char(list(entries))
+    sizes = ends - starts
+    foreign = ~((chars - ord("a") < 26) | (chars - ord("0") < 10) | (chars == _APOSTROPHE_BYTE))
+    others = np.concatenate([[0], np.cumsum(foreign)])  # how many bytes before each are no word's
+    chosen = np.flatnonzero((others[ends] == others[starts]) & (sizes <= _MOST_PACKED_CHARS))
+    starts, sizes = starts[chosen], sizes[chosen]
+    windows = np.ndarray(shape=(len(chars) - 7,), dtype="<u8", buffer=chars, strides=(1,))
+    keys = [windows[starts + 8 * part] & _FIRST_BYTES[np.clip(sizes - 8 * part, 0, 8)] for part in range(3)]
+    return keys, sizes, np.fromiter(entries.values(), dtype=np.int64, count=len(entries))[chosen]
+
+
+def _hash_table(entry_keys: list[np.ndarray], entry_ids: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """Keys (of one or more parts, part 0 never 0) and ids as an open-addressing table with linear
+    probing, at most half full. Built in rounds: in each, of the keys whose next slot is free,
+    one per slot takes it; the rest move on a slot."""
+    bits = max(1, (2 * len(entry_ids)).bit_length())
+    keys = [np.zeros(1 << bits, dtype=np.uint64) for _ in entry_keys]
+    values = np.full(1 << bits, UNK_ID, dtype=np.int64)
+    pending = np.arange(len(entry_ids))
+    slot = _word_slots(entry_keys, bits)
+    while len(pending):
+        free = keys[0][slot] == 0
+        taken, first = np.unique(slot[free], return_index=True)
+        settled = np.flatnonzero(free)[first]
+        for key, entry_key in zip(keys, entry_keys):
+            key[taken] = entry_key[pending[settled]]
+        values[taken] = entry_ids[pending[settled]]
+        going_on = np.ones(len(pending), dtype=bool)
+        going_on[settled] = False
+        pending, slot = pending[going_on], (slot[going_on] + 1) & ((1 << bits) - 1)
+    return keys, values, bits
 
 
 def _padded(flat: np.ndarray, lengths: np.ndarray, settings: EncodingSettings) -> np.ndarray:
