@@ -200,18 +200,21 @@ class WordIndex:
 
     def __post_init__(self) -> None:
         ids: dict[str, int] = {}
-        for position, word in enumerate(self.words):
-            if not isinstance(word, str) or not word:
-                raise ValueError(f"word index entry {position} is empty or not text")
-            if word in ids:
-                raise ValueError(f"word index lists {word!r} twice")
-            ids[word] = FIRST_WORD_ID + position
+        if all(isinstance(word, str) and word for word in self.words):  # at once; one by one to say what is wrong
+            ids = dict(zip(self.words, range(FIRST_WORD_ID, FIRST_WORD_ID + len(self.words))))
+        if len(ids) != len(self.words):
+            ids = {}
+            for position, word in enumerate(self.words):
+                if not isinstance(word, str) or not word:
+                    raise ValueError(f"word index entry {position} is empty or not text")
+                if word in ids:
+                    raise ValueError(f"word index lists {word!r} twice")
+                ids[word] = FIRST_WORD_ID + position
         pairs: dict[tuple[int, int], int] = {}
-        for word, word_id in ids.items():
-            if " " in word:
-                first, _, second = word.partition(" ")
-                if first in ids and second in ids:
-                    pairs[ids[first], ids[second]] = word_id
+        for word in (word for word in self.words if " " in word):
+            first, _, second = word.partition(" ")
+            if first in ids and second in ids:
+                pairs[ids[first], ids[second]] = ids[word]
         object.__setattr__(self, "_ids", ids)
         object.__setattr__(self, "_pairs", pairs)
 
