@@ -32,7 +32,7 @@ import numpy as np
 from review_sentiment import _reading as reading
 from review_sentiment._reading import ReadError, describe_os_error
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
-from review_sentiment.encoding import FIRST_WORD_ID, PAD_ID, encode_batch
+from review_sentiment.encoding import FIRST_WORD_ID, PAD_ID, encode_batch, encode_ragged
 
 STDIN = "-"
 DEFAULT_EXTENSIONS = (".txt",)
@@ -520,26 +520,30 @@ ModelBatches = list[tuple[np.ndarray, np.ndarray]]
 def _model_batches(texts: list[str], word_index, settings) -> ModelBatches:
     """Encode the texts and cut their rows into the batches the model will run.
 
-    Rows of dynamic length are run shortest first, in chunks of at most CHUNK_IDS ids, each cut
-    to its longest row: a batch with one long review is not run at that review's width
+    Rows of dynamic length are run shortest first, in chunks of at most CHUNK_IDS ids, each
+    padded to its longest row: a batch with one long review is not run at that review's width
     throughout. Such models ignore <PAD>, so a row's probability does not depend on its company
-    (tested against the single-review view). Cut where the texts are encoded, so only the ids the
-    model reads travel from a worker process, not a batch padded to its longest review.
+    (to the last bit or so: tested against the single-review view). Cut where the texts are
+    encoded (`encode_ragged`: the rows one after another, no padding), so only the ids the model
+    reads travel from a worker process, never a batch padded to its longest review.
     """
-    ids = encode_batch(texts, word_index, settings)
-    if not getattr(settings, "dynamic_length", False) or len(ids) < 2:
-        return [(np.arange(len(ids)), ids)] if len(ids) else []
-    filled = ids != PAD_ID
-    lengths = ids.shape[1] - np.argmax(filled[:, ::-1], axis=1)  # up to the last id that is not <PAD>
+    if not texts:
+        return []
+    flat, lengths = encode_ragged(texts, word_index, settings)
+    if not getattr(settings, "dynamic_length", False):
+        return [(np.arange(len(texts)), flat.reshape(len(texts), -1))]
     order = np.argsort(lengths, kind="stable")
-    chunks = []
-    start = 0
+    offsets = np.cumsum(lengths) - lengths
+    with_pad = np.append(flat, np.int32(PAD_ID))  # its last id: the <PAD> every short row is padded with
+    chunks, start, listed = [], 0, lengths[order].tolist()
     while start < len(order):
         end = start + 1
-        while end < len(order) and (end + 1 - start) * lengths[order[end]] <= CHUNK_IDS:
+        while end < len(order) and (end + 1 - start) * listed[end] <= CHUNK_IDS:
             end += 1
-        chunk = order[start:end]
-        chunks.append((chunk, ids[chunk, : lengths[chunk[-1]]]))
+        chosen, columns = order[start:end], np.arange(max(listed[end - 1], 1))
+        # Each place of each row: where its id lies in `flat`, or the <PAD> after the row's end.
+        where = np.where(columns < lengths[chosen, None], offsets[chosen, None] + columns, len(flat))
+        chunks.append((chosen, with_pad.take(where)))
         start = end
     return chunks
 
