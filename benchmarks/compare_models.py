@@ -19,7 +19,6 @@ import json
 import pickle
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from trainer import data as sources  # noqa: E402
 from trainer.metrics import LENGTH_BUCKETS, classification_metrics, length_bucket_metrics, share_in_band  # noqa: E402
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND  # noqa: E402
 
-from _shared import machine  # noqa: E402
+from _shared import best_seconds, machine  # noqa: E402
 
 LONG = 256
 BATCH = 1024
@@ -49,15 +48,6 @@ def evaluate(model: Path, *extra: str) -> dict:
     return json.loads(result.stdout)
 
 
-def best_of(repeats: int, run) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def network_row(label: str, model: Path, test_texts: list[str]) -> dict:
     test = evaluate(model)
     long = evaluate(model, "--longer-than", str(LONG))
@@ -66,8 +56,8 @@ def network_row(label: str, model: Path, test_texts: list[str]) -> dict:
     order = np.argsort([len(t) for t in test_texts], kind="stable")
     texts = [test_texts[i] for i in order]
     batches = [encode_batch(texts[i : i + BATCH], bundle.word_index, bundle.settings) for i in range(0, len(texts), BATCH)]
-    compute = best_of(REPEATS, lambda: [bundle.raw_probabilities(b) for b in batches])
-    whole = best_of(REPEATS, lambda: bundle.classify_texts(test_texts))
+    compute = best_seconds(lambda: [bundle.raw_probabilities(b) for b in batches], REPEATS)
+    whole = best_seconds(lambda: bundle.classify_texts(test_texts), REPEATS)
     return {
         "model": label, "accuracy": test["accuracy"], "f1": test["f1"], "ece": test["ece"],
         "long_accuracy": long["accuracy"], "long_n": long["n"], "snippet_accuracy": snippets["accuracy"],
@@ -106,8 +96,8 @@ def baseline_row(split, snippets) -> dict:
     test_words = np.array([len(words(t)) for t in test_texts])
     long = test_words > LONG
     x_test = vectoriser.transform(test_texts)
-    compute = best_of(REPEATS, lambda: [model.predict_proba(x_test[i : i + BATCH]) for i in range(0, len(test_texts), BATCH)])
-    whole = best_of(REPEATS, lambda: probabilities(test_texts))
+    compute = best_seconds(lambda: [model.predict_proba(x_test[i : i + BATCH]) for i in range(0, len(test_texts), BATCH)], REPEATS)
+    whole = best_seconds(lambda: probabilities(test_texts), REPEATS)
     return {
         "model": f"TF-IDF words + pairs, logistic regression (C={model.C:g}, {x_train.shape[1]:,} features)",
         "accuracy": m["accuracy"], "f1": m["f1"], "ece": m["ece"],

@@ -17,21 +17,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._shared import machine  # noqa: E402
+from benchmarks._shared import best_seconds, machine  # noqa: E402
 from review_sentiment import encoding  # noqa: E402
 from review_sentiment._bundle import load_bundle  # noqa: E402
 
 BATCH = 1024
 MODELS = Path(__file__).resolve().parents[1] / "models"
-
-
-def best_cpu_seconds(fn, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def reviews(path: str | None) -> list[str]:
@@ -63,11 +54,11 @@ def main() -> None:
     print(machine())
     print(f"{len(texts):,} reviews, batches of {BATCH}; CPU microseconds per review (best of 3)")
     for folder in sorted(p for p in MODELS.iterdir() if p.is_dir()):
-        load = best_cpu_seconds(lambda: load_bundle(folder))
+        load = best_seconds(lambda: load_bundle(folder), clock=time.process_time)
         bundle = load_bundle(folder)
         index, settings = bundle.word_index, bundle.settings
         ragged_rows(texts[:BATCH], index, settings)  # builds the look-up tables once, as a first batch does
-        per_review = {name: best_cpu_seconds(lambda: fn(texts, index, settings)) / len(texts) * 1e6
+        per_review = {name: best_seconds(lambda: fn(texts, index, settings), clock=time.process_time) / len(texts) * 1e6
                       for name, fn in (("plain", plain_rows), ("encode_ragged", ragged_rows))}
         print(f"{folder.name:30s} load {load * 1000:6.0f} ms   plain {per_review['plain']:6.1f} us   "
               f"encode_ragged {per_review['encode_ragged']:6.1f} us")
