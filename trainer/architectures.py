@@ -159,8 +159,9 @@ def build_model(recipe: Recipe, settings: EncodingSettings, train_rows=None, tra
         model = _length_normalised_nb(settings, ratios, recipe.weights_start, recipe.dropout)
     else:
         raise ValueError(f"unknown architecture {recipe.name!r}")
-    optimizer = "adam" if recipe.learning_rate is None else keras.optimizers.Adam(recipe.learning_rate)
-    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    from trainer.optimizers import adam
+
+    model.compile(optimizer=adam(recipe.learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 

@@ -93,12 +93,14 @@ def _fail(message: str) -> int:
 
 
 def train_main(argv: list[str]) -> int:
+    from trainer.optimizers import without_fused_multiply_add
     from trainer.data import DataError
     from trainer.install import OutputError
     from trainer.train import TrainOptions
 
     args = train_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+    without_fused_multiply_add()  # before XLA reads its flags: trainer/optimizers.py
     if args.data == "rotten_tomatoes":
         return _fail("the rotten_tomatoes snippets are for evaluation only; train on --data imdb")
     options = TrainOptions(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from review_sentiment.encoding import FIRST_WORD_ID, EncodingSettings, build_word_index, encode_batch, encode_rows, pad_rows, words
+from review_sentiment.encoding import FIRST_WORD_ID, EncodingSettings, build_word_index, encode_batch, encode_ragged, pad_rows, words
 from review_sentiment import bundle_format as fmt
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND
 from trainer import card as card_writer
@@ -272,8 +272,8 @@ def _fit(recipe: Recipe, settings: EncodingSettings, train, validation, test, wo
     if settings.dynamic_length:
         from trainer.batches import PaddedBatches
 
-        rows_train, rows_test = (encode_rows(p.texts, word_index, settings) for p in (train, test))
-        rows_val = None if validation is None else encode_rows(validation.texts, word_index, settings)
+        rows_train, rows_test = (_rows(p.texts, word_index, settings) for p in (train, test))
+        rows_val = None if validation is None else _rows(validation.texts, word_index, settings)
         model = _build(recipe, settings, rows_train, train.labels)
         model.summary()
         history = model.fit(
@@ -294,6 +294,12 @@ def _fit(recipe: Recipe, settings: EncodingSettings, train, validation, test, wo
     ).history
     val_probabilities = None if validation is None else model.predict(x_val, batch_size=2048, verbose=0).reshape(-1)
     return model, history, val_probabilities, x_test
+
+
+def _rows(texts, word_index, settings: EncodingSettings) -> list[np.ndarray]:
+    """`encode_rows`, by the batch path (`encode_ragged`, tested to give the same ids): 5 s less."""
+    flat, lengths = encode_ragged(texts, word_index, settings)
+    return np.split(flat, np.cumsum(lengths)[:-1])
 
 
 def _build(recipe: Recipe, settings: EncodingSettings, train_rows, train_labels):
