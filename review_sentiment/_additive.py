@@ -107,6 +107,15 @@ class AdditiveShares:
         return np.where(close, slope, factor)
 
 
+def row_sums(position_shares: np.ndarray) -> np.ndarray:
+    """Each row's sum of shares, added left to right: the <PAD> places after a row's end add 0.0,
+    which changes nothing, so a review's sum (its z) is the same bit for bit in a batch of any
+    width, alone or not. numpy's own sum adds in pairs whose grouping follows the row's width."""
+    if position_shares.shape[1] == 0:
+        return np.zeros(len(position_shares), dtype=np.float64)
+    return np.cumsum(position_shares, axis=1)[:, -1]
+
+
 def _checked_probabilities(path, output, rows: int) -> np.ndarray:
     from review_sentiment._bundle import _checked_probabilities as checked  # the loader's own checks
 
@@ -161,7 +170,7 @@ def additivity_error(bundle, shares: AdditiveShares, texts: list[str]) -> float:
         return 0.0
     rows = encode_batch(texts, bundle.word_index, bundle.settings)
     probability, position_shares = shares.run(bundle, rows)
-    z = shares.baseline_z + position_shares.sum(axis=1)
+    z = shares.baseline_z + row_sums(position_shares)
     added = shares.bent(z) / bundle.temperature
     error = np.abs(added - raw_log_odds(probability) / bundle.temperature)
     # Far in the tails the output probability holds the log-odds only to about 1e-16 / p.

@@ -14,6 +14,7 @@ import csv
 import ctypes
 import dataclasses
 import enum
+import gc
 import json
 import multiprocessing
 import os
@@ -235,6 +236,45 @@ class ReviewReader:
             self.files_done += 1
             self._bytes_before += item.size
 
+    def pieces(self) -> Iterator[Review | ReviewBlock | FileEnd]:
+        """`iter(self)`, with the lines of a file read one review per line (not standard input)
+        left in blocks (`ReviewBlock`) for whoever classifies them to decode and split: a worker
+        process, so this one only reads bytes. Such a file ends with its `FileEnd`."""
+        if self.mode is not InputMode.LINE:
+            yield from self
+            return
+        for item in self.files:
+            if item.error:
+                yield Review(item.source, None, error=f"{item.source} {item.error}")
+            elif item.is_stdin:
+                yield from self._reviews_of(item)
+            else:
+                yield from self._line_pieces(item)
+            self.files_done += 1
+            self._bytes_before += item.size
+
+    def _line_pieces(self, item: InputFile) -> Iterator[Review | ReviewBlock | FileEnd]:
+        found = False
+        try:
+            with reading.open_regular_file(item.source) as stream:
+                self._current = stream
+                encoding, pieces = reading.open_line_blocks(stream)
+                for piece in pieces:
+                    if isinstance(piece, reading.LineBlock):
+                        yield ReviewBlock(item.source, piece, encoding.warning)
+                    else:
+                        found = True
+                        yield _line_review(item.source, piece, encoding.warning)
+        except OSError as error:
+            yield Review(item.source, None, error=f"{item.source} {describe_os_error(error)}")
+            return
+        except ReadError as error:
+            yield Review(item.source, None, error=f"{item.source} {error}")
+            return
+        finally:
+            self._current = None
+        yield FileEnd(item.source, found)
+
     def _reviews_of(self, item: InputFile) -> Iterator[Review]:
         try:
             if item.is_stdin:
@@ -278,10 +318,42 @@ def _line_error(source: str, number: int, message: str) -> Review:
 def _line_reviews(source: str, stream: BinaryIO, _field: str) -> Iterator[Review]:
     encoding, lines = reading.open_lines(stream)
     for line in lines:
-        if line.error:
-            yield _line_error(source, line.number, line.error)
-        elif line.text.strip():
-            yield Review(source, line.number, line.text, line.warning or encoding.warning)
+        if line.error or line.text.strip():
+            yield _line_review(source, line, encoding.warning)
+
+
+def _line_review(source: str, line: reading.Line, warning: str) -> Review:
+    """A line that is not blank, as its review (or as its error)."""
+    if line.error:
+        return _line_error(source, line.number, line.error)
+    return Review(source, line.number, line.text, line.warning or warning)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewBlock:
+    """Lines of a file read one review per line, not yet decoded (`ReviewReader.pieces`)."""
+
+    source: str
+    block: reading.LineBlock
+    warning: str
+    """The file's encoding warning, if its encoding was a guess."""
+
+    def reviews(self) -> list[Review]:
+        return [_line_review(self.source, line, self.warning)
+                for line in self.block.lines() if line.error or line.text.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class FileEnd:
+    """The end of a file whose lines came in blocks: if none of them held a review (only blank
+    lines), the file is one failed record, as `iter(ReviewReader)` makes it."""
+
+    source: str
+    found: bool
+    """A review (or a line's error) came outside the blocks."""
+
+    def error(self) -> Review:
+        return Review(self.source, None, error=f"{self.source} contains no reviews (only blank lines)")
 
 
 def _jsonl_reviews(source: str, stream: BinaryIO, field: str) -> Iterator[Review]:
@@ -503,6 +575,94 @@ def classify_reviews(
         scored.close()  # stops the workers, if any
 
 
+def classify_to_text(
+    bundle,
+    reader: ReviewReader,
+    render: Callable[[list[ReviewResult]], object],
+    band: float = DEFAULT_UNCERTAIN_BAND,
+    batch_size: int = BATCH_SIZE,
+    cancelled: threading.Event | None = None,
+    workers: int = 0,
+    explain: Callable[[object, list[str], ModelBatches], list[tuple]] | None = None,
+):
+    """`classify_reviews` for a writer: yields what `render` (a picklable function, such as
+    `ResultWriter.renderer`) makes of each batch's results, in input order.
+
+    With workers (Linux), the whole of a batch is done in a worker: lines read one review per
+    line reach it as undecoded blocks (`ReviewReader.pieces`), which it decodes, splits,
+    classifies, explains and renders, so this process only reads bytes and writes text. The
+    same functions make the same records as `classify_reviews` followed by `render` (a test
+    compares them); elsewhere that is what runs.
+    """
+    if workers <= 0 or not sys.platform.startswith("linux"):
+        for results in classify_reviews(bundle, reader, band, batch_size, cancelled, workers, explain, True):
+            yield render(results)
+        return
+    size = _rows_per_batch(bundle.settings, batch_size)
+    pool = _worker_pool(bundle, workers, explain, True, (render, band, size, (bundle.name, bundle.word_index.sha256)))
+    in_flight: collections.deque = collections.deque()
+    found: collections.Counter = collections.Counter()  # reviews rendered per file whose lines came in blocks
+    try:
+        for work in _work_items(reader.pieces(), size):
+            if cancelled is not None and cancelled.is_set():
+                return
+            in_flight.append(work if isinstance(work, FileEnd) else pool.submit(_render_in_worker, work))
+            while len(in_flight) > 2 * workers or (in_flight and isinstance(in_flight[0], FileEnd)):
+                yield from _finished(in_flight.popleft(), found, render, band, bundle)
+        while in_flight:
+            if cancelled is not None and cancelled.is_set():
+                return
+            yield from _finished(in_flight.popleft(), found, render, band, bundle)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _work_items(pieces: Iterator, size: int) -> Iterator:
+    """Reviews gathered into lists of up to `size` (and BATCH_CHARS), each block on its own, in order."""
+    batch: list[Review] = []
+    chars = 0
+    for piece in pieces:
+        if isinstance(piece, Review):
+            batch.append(piece)
+            chars += len(piece.text)
+            if len(batch) < size and chars < BATCH_CHARS:
+                continue
+        if batch:
+            yield batch
+            batch, chars = [], 0
+        if not isinstance(piece, Review):
+            yield piece
+    if batch:
+        yield batch
+
+
+def _finished(work, found: collections.Counter, render, band: float, bundle) -> Iterator:
+    if isinstance(work, FileEnd):
+        held = found.pop(work.source, 0)  # this file's own count: the same path may come again
+        if not work.found and not held:
+            yield render(_results([work.error()], _Verdicts(np.empty(0), np.empty(0, dtype=bool)), band,
+                                  (bundle.name, bundle.word_index.sha256)))
+        return
+    rendered, source, reviews = work.result()
+    if source is not None:
+        found[source] += reviews
+    yield rendered
+
+
+def _render_in_worker(work: list[Review] | ReviewBlock):
+    """One work item, done in a worker: its reviews' records as `render` makes them, the file its
+    lines came from (None for reviews read here), and how many reviews that block held."""
+    render, band, size, made_by = _worker_state["render"]
+    reviews = work.reviews() if isinstance(work, ReviewBlock) else work
+    bundle, explain = _worker_bundle(), _worker_state["explain"]
+    results = []
+    for batch in _batches(reviews, size):
+        texts = _texts(batch)
+        verdicts = _verdicts(bundle, texts, _model_batches(texts, bundle.word_index, bundle.settings), explain)
+        results += _results(batch, verdicts, band, made_by)
+    return render(results), (work.source if isinstance(work, ReviewBlock) else None), len(reviews)
+
+
 def _rows_per_batch(settings, wanted: int) -> int:
     """Fewer rows per batch for models with wide fixed rows, so the model's working memory stays
     bounded. Rows of dynamic length are run in chunks of similar length instead (`_model_batches`),
@@ -580,9 +740,10 @@ def _score_here(bundle, batches: Iterator[list[Review]], explain) -> Iterator[tu
 _worker_state: dict = {}
 
 
-def _start_worker(bundle, parent: int, run_model: bool, explain, check: tuple) -> None:
+def _start_worker(bundle, parent: int, run_model: bool, explain, check: tuple, render: tuple | None = None) -> None:
     _die_with_parent(parent)
-    _worker_state.update(bundle=bundle, run_model=run_model, explain=explain, check=check, ready=False)
+    gc.freeze()  # what the worker inherited is never collected: a collection would walk (and copy) it all
+    _worker_state.update(bundle=bundle, run_model=run_model, explain=explain, check=check, ready=False, render=render)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -647,12 +808,8 @@ def _score_in_workers(bundle, batches: Iterator[list[Review]], workers: int, exp
     # touches Qt. Elsewhere spawn, which starts a fresh interpreter per worker and cannot take
     # an onnxruntime session along: there the model runs in this process.
     forking = sys.platform.startswith("linux")
-    context = multiprocessing.get_context("fork" if forking else "spawn")
     run_model = run_model and forking
-    check = _check_rows(bundle) if run_model else ()
-    sent = bundle if forking else _EncodingOnly(bundle.word_index, bundle.settings)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(sent, os.getpid(), run_model, explain if run_model else None, check))
+    pool = _worker_pool(bundle, workers, explain, run_model)
     in_flight: collections.deque = collections.deque()
     try:
         for batch in batches:
@@ -665,6 +822,15 @@ def _score_in_workers(bundle, batches: Iterator[list[Review]], workers: int, exp
             yield batch, future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_pool(bundle, workers: int, explain, run_model: bool, render: tuple | None = None) -> ProcessPoolExecutor:
+    forking = sys.platform.startswith("linux")
+    context = multiprocessing.get_context("fork" if forking else "spawn")
+    check = _check_rows(bundle) if run_model else ()
+    sent = bundle if forking else _EncodingOnly(bundle.word_index, bundle.settings)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(sent, os.getpid(), run_model, explain if run_model else None, check, render))
 
 
 @dataclass(frozen=True)

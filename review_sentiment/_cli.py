@@ -22,7 +22,7 @@ from review_sentiment._batch import (
     DEFAULT_EXTENSIONS,
     InputMode,
     ReviewReader,
-    classify_reviews,
+    classify_to_text,
     find_input_files,
     parse_extensions,
 )
@@ -190,9 +190,9 @@ def _classify(args: argparse.Namespace, bundle, reader: ReviewReader, stop_reque
                           explain=args.explain) as writer:
             # With --explain, explanations are made and formatted where the model runs: in the workers.
             explain = (jsonl_fields if writer.format == "jsonl" else csv_fields) if args.explain else None
-            for results in classify_reviews(bundle, reader, args.uncertain_band, args.batch_size, stop_request,
-                                            workers=args.jobs, explain=explain, model_in_workers=True):
-                writer.write(results)
+            for rendered in classify_to_text(bundle, reader, writer.renderer, args.uncertain_band, args.batch_size,
+                                             stop_request, workers=args.jobs, explain=explain):
+                writer.write_rendered(rendered)
             if stop_request.is_set():
                 raise Stopped(stop_request.number)  # inside the writer: it keeps nothing
             if not args.output:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from review_sentiment._additive import LEAVE_ONE_OUT
+from review_sentiment._additive import LEAVE_ONE_OUT, row_sums
 from review_sentiment.encoding import EncodedText, encode, model_row, pad_rows, rows_without_each_word
 
 # A text this many characters per model input id or longer is tokenised only as far as the model
@@ -87,7 +87,7 @@ def _exact_readings(bundle, encoded: list[EncodedText]) -> list[Reading]:
     for start, end in _runs_of_rows(encoded):
         batch = pad_rows([e.ids for e in encoded[start:end]])
         probabilities, position_shares = shares.run(bundle, batch)
-        z = shares.baseline_z + position_shares.sum(axis=1)
+        z = shares.baseline_z + row_sums(position_shares)
         factors = shares.bend_factor(z) / bundle.temperature
         logits = shares.log_odds(z, probabilities) / bundle.temperature
         for e, p, row, factor, logit in zip(encoded[start:end], probabilities, position_shares, factors, logits):

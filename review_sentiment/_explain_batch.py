@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from review_sentiment._additive import LEAVE_ONE_OUT
+from review_sentiment._additive import LEAVE_ONE_OUT, row_sums
 from review_sentiment._explain import _exact_baseline, _word_shares, read_reviews
 from review_sentiment._reasons import strongest
 from review_sentiment.encoding import _WORD as _CONTRACT_WORD
@@ -69,7 +69,7 @@ def _explain_rows(bundle, rows: np.ndarray, spans: list) -> list[Explanation]:
     shares = bundle.additive
     rows = _with_room_for_ngrams(rows, max((len(starts) for starts, _ in spans), default=0), bundle.settings)
     probabilities, position_shares = shares.run(bundle, rows)
-    z = shares.baseline_z + position_shares.sum(axis=1)
+    z = shares.baseline_z + row_sums(position_shares)
     factors = shares.bend_factor(z) / bundle.temperature
     logits = shares.log_odds(z, probabilities) / bundle.temperature
     baseline, room = _exact_baseline(bundle), bundle.settings.max_length - 1

@@ -17,6 +17,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -141,6 +142,55 @@ def _csv_text(text: str) -> str:
     return text.replace("\r", "\\r") if "\r" in text else text
 
 
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """Results as records of text, with how many had each label and the first errors."""
+
+    text: str
+    counts: dict
+    errors: list
+    reviews: int
+    """Results rendered (failed ones included)."""
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """Formats results as `ResultWriter` writes them; picklable, so a worker process can run it."""
+
+    format: str
+    explain: bool = False
+    with_text: bool = False
+
+    def __call__(self, results: list[ReviewResult]) -> Rendered:
+        counts = {POSITIVE: 0, NEGATIVE: 0, UNCERTAIN: 0, "failed": 0}
+        errors = []
+        for result in results:
+            if result.error:
+                counts["failed"] += 1
+                if len(errors) < ERRORS_KEPT:
+                    errors.append(result.error)
+            else:
+                counts[result.label] += 1
+        return Rendered(self._text(results), counts, errors, len(results))
+
+    def _text(self, results: list[ReviewResult]) -> str:
+        if self.format == "csv":
+            if self.explain:
+                rows = (_csv_row(r) + (r.explained or ("", "", "")) for r in results)
+            elif self.with_text:
+                rows = (_csv_row(r) + (r.text,) for r in results)
+            else:
+                return "".join(map(_csv_line, results))
+            text = io.StringIO()
+            csv.writer(text, lineterminator="\n").writerows(rows)
+            return text.getvalue()
+        if self.explain:
+            return "".join(
+                (f"{record[:-1]}, {r.explained[0]}}}\n" if r.explained else record + "\n")
+                for r, record in ((r, json.dumps(record_of(r), ensure_ascii=False)) for r in results))
+        return "".join(json.dumps(record_of(r, self.with_text), ensure_ascii=False) + "\n" for r in results)
+
+
 class ResultWriter:
     """`with ResultWriter(path, "csv") as w: w.write(results)`; counts labels and keeps the first errors."""
 
@@ -189,30 +239,19 @@ class ResultWriter:
     def write(self, results: Iterable[ReviewResult]) -> None:
         """Write results; with `explain`, each result's `explained` holds its explanation fields
         (`_explain_batch.jsonl_fields` or `csv_fields`; empty for a failed one)."""
-        results = list(results)
-        for result in results:
-            if result.error:
-                self.counts["failed"] += 1
-                if len(self.first_errors) < ERRORS_KEPT:
-                    self.first_errors.append(result.error)
-            else:
-                self.counts[result.label] += 1
-        if self._csv is not None:
-            if self.explain:
-                rows = (_csv_row(r) + (r.explained or ("", "", "")) for r in results)
-            elif self.with_text:
-                rows = (_csv_row(r) + (r.text,) for r in results)
-            else:
-                self._stream.write("".join(map(_csv_line, results)))
-                return
-            self._csv.writerows(rows)
-        elif self.explain:
-            self._stream.write("".join(
-                (f"{record[:-1]}, {r.explained[0]}}}\n" if r.explained else record + "\n")
-                for r, record in ((r, json.dumps(record_of(r), ensure_ascii=False)) for r in results)))
-        else:
-            self._stream.write("".join(json.dumps(record_of(r, self.with_text), ensure_ascii=False) + "\n"
-                                       for r in results))
+        self.write_rendered(self.renderer(list(results)))
+
+    @property
+    def renderer(self) -> Renderer:
+        """What `write` formats results with: a worker process can format them as well (`classify_to_text`)."""
+        return Renderer(self.format, self.explain, self.with_text)
+
+    def write_rendered(self, rendered: Rendered) -> None:
+        """Write records `renderer` formatted (here or in a worker), and count them."""
+        for key, count in rendered.counts.items():
+            self.counts[key] += count
+        self.first_errors += rendered.errors[: max(0, ERRORS_KEPT - len(self.first_errors))]
+        self._stream.write(rendered.text)
 
     def __exit__(self, kind, error, traceback) -> None:
         if self.path is None:

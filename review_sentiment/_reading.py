@@ -293,6 +293,15 @@ def open_lines(stream: BinaryIO) -> tuple[Encoding, Iterator[Line]]:
     Only one line is in memory at a time; a line longer than MAX_REVIEW_BYTES is skipped with
     an error instead of being read whole. Raises ReadError when the stream is binary or empty.
     """
+    encoding, pieces = open_line_blocks(stream)
+    return encoding, _lines_of(pieces)
+
+
+def open_line_blocks(stream: BinaryIO) -> tuple[Encoding, Iterator[Line | LineBlock]]:
+    """`open_lines`, a block at a time: for a byte-oriented encoding (UTF-8, cp1252...) a
+    `LineBlock` of whole lines (about a megabyte) stands for the lines `LineBlock.lines` gives,
+    so whoever classifies them (a worker process) can also decode and split them; a line too
+    long to keep still comes as its `Line` error, in its place. Wide encodings give `Line`s."""
     head = stream.read(SNIFF_BYTES)
     if not head:
         raise ReadError("is empty; there is no review in it to classify")
@@ -302,7 +311,27 @@ def open_lines(stream: BinaryIO) -> tuple[Encoding, Iterator[Line]]:
     joined = io.BufferedReader(_PrefixedStream(head, stream), buffer_size=1024 * 1024)
     if encoding.is_wide:
         return encoding, _wide_lines(joined, encoding.name)
-    return encoding, _byte_lines(joined, "utf-8" if encoding.name == "utf-8-sig" else encoding.name)
+    return encoding, _byte_blocks(joined, "utf-8" if encoding.name == "utf-8-sig" else encoding.name)
+
+
+@dataclass(frozen=True, slots=True)
+class LineBlock:
+    """Whole lines of a byte-oriented encoding, undecoded: `number` lines came before them."""
+
+    data: bytes
+    encoding: str
+    number: int
+
+    def lines(self) -> Iterator[Line]:
+        return _block_lines(self.data, self.encoding, self.number)
+
+
+def _lines_of(pieces: Iterator[Line | LineBlock]) -> Iterator[Line]:
+    for piece in pieces:
+        if isinstance(piece, LineBlock):
+            yield from piece.lines()
+        else:
+            yield piece
 
 
 _TOO_LONG = f"is longer than {MAX_REVIEW_BYTES // (1024 * 1024)} MB, too long to be one review; it was skipped"
@@ -316,7 +345,8 @@ _TEXT_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def _line_ends(chunk: bytes) -> int:
-    return chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+    ends = chunk.count(b"\n")
+    return ends + chunk.count(b"\r") - chunk.count(b"\r\n") if b"\r" in chunk else ends
 
 
 def _last_line_end(data: bytes, final: bool) -> int:
@@ -328,9 +358,10 @@ def _last_line_end(data: bytes, final: bool) -> int:
     return cut
 
 
-def _byte_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
-    """Lines of a byte-oriented encoding (UTF-8, cp1252...), decoded and split a block at a time:
-    one C call per megabyte rather than several per line. Lines end at LF, CRLF or a lone CR."""
+def _byte_blocks(stream: BinaryIO, name: str) -> Iterator[Line | LineBlock]:
+    """Blocks of whole lines of a byte-oriented encoding (UTF-8, cp1252...), read a block at a
+    time: one C call per megabyte to find where its lines end, rather than several per line
+    (`LineBlock.lines` decodes and splits them). Lines end at LF, CRLF or a lone CR."""
     number = 0
     pending = b""
     skipping = False  # inside a line too long to keep
@@ -345,8 +376,9 @@ def _byte_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
         cut = _last_line_end(data, final=not block)
         pending = data[cut:]
         if cut:
-            yield from _block_lines(data[:cut], name, number)
-            number += _line_ends(data[:cut])
+            whole = data[:cut] if pending else data
+            yield LineBlock(whole, name, number)
+            number += _line_ends(whole)
         if not block:
             break
         if len(pending) > MAX_REVIEW_BYTES:
@@ -354,7 +386,7 @@ def _byte_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
             yield Line(number, error=_TOO_LONG)
             pending, skipping = b"", True
     if pending and not skipping:
-        yield from _block_lines(pending + b"\n", name, number)
+        yield LineBlock(pending + b"\n", name, number)
 
 
 def _block_lines(chunk: bytes, name: str, number: int) -> Iterator[Line]:

@@ -1,0 +1,69 @@
+"""`classify` with worker processes reads lines in undecoded blocks that the workers decode,
+split, classify and format (`classify_to_text`): the same bytes out as the one-process path,
+for awkward files too (blocks of a few bytes, CRLF and lone CR, bad bytes, blank and
+whitespace-only files, a line too long to keep, several files, --explain)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from review_sentiment import _reading as reading
+from review_sentiment._cli import main as classify_main
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+
+
+def _inputs(folder, imdb_split) -> list[str]:
+    real = [" ".join(t.split()) for t in imdb_split.test.texts[:60]]
+    files = {
+        "plain.txt": ("\n".join(real) + "\n").encode(),
+        "line-ends.txt": ("\r\n".join(real[:10]) + "\r" + "\r".join(real[10:20]) + "\n\n  \n" + real[20]).encode(),
+        "bad-byte.txt": ("\n".join(real[21:30]) + "\n").encode() + b"caf\xe9 was great\n" + real[30].encode() + b"\n",
+        "too-long.txt": (real[31] + "\n" + "x" * 900 + "\n" + real[32] + "\n").encode(),
+        "blank.txt": b"\n   \n\t\n",
+        "nbsp-only.txt": "\u00a0\n\u3000\n".encode(),
+        "cp1252.txt": "Un film très réussi, émouvant et drôle.\n".encode("cp1252"),
+        "empty.txt": b"",
+        "binary.txt": b"\x00\x01\x02PK" * 50,
+    }
+    paths = []
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        paths.append(str(folder / name))
+    return paths
+
+
+@pytest.mark.parametrize("options", [[], ["--format", "jsonl"], ["--explain", "--format", "jsonl"], ["--explain"]],
+                         ids=["csv", "jsonl", "jsonl-explain", "csv-explain"])
+def test_workers_write_what_one_process_writes(tmp_path, imdb_split, monkeypatch, options):
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 700)  # blocks of one or two reviews, cut anywhere
+    monkeypatch.setattr(reading, "MAX_REVIEW_BYTES", 800)  # the 900-byte line is too long to keep
+    paths = _inputs(tmp_path, imdb_split)
+    written = {}
+    for jobs in ("0", "2"):
+        output = tmp_path / f"out-{jobs}.txt"
+        code = classify_main(["--per-line", "--quiet", "--jobs", jobs, *options, "--output", str(output), *paths])
+        assert code == 1  # some inputs failed, the rest was written
+        written[jobs] = output.read_bytes()
+    assert written["2"] == written["0"]
+    text = written["2"].decode()
+    for expected in ("blank.txt contains no reviews", "nbsp-only.txt contains no reviews", "too long to be one review",
+                     "read as cp1252", "empty.txt is empty"):
+        assert expected in text, expected
+    assert text.count("\n") > 60
+
+
+def test_a_big_file_in_real_blocks_gives_the_libraries_probabilities(tmp_path, many_reviews):
+    import json
+
+    import review_sentiment
+
+    texts = [" ".join(t.split()) for t in many_reviews[:3000]]  # about 4 MB: several 1 MB blocks
+    source, output = tmp_path / "reviews.txt", tmp_path / "out.jsonl"
+    source.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert classify_main(["--per-line", "--quiet", "--jobs", "2", "--output", str(output), str(source)]) == 0
+    records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in records] == list(range(1, len(texts) + 1))
+    assert [r["probability"] for r in records] == review_sentiment.load().predict_proba(texts).tolist()
