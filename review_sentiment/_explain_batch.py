@@ -156,8 +156,8 @@ def explain_rows(bundle, texts: Sequence[str], model_batches: list | None = None
 
 def jsonl_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> list[tuple[str]]:
     """`classify_reviews(explain=...)` for JSON lines: each text's explanation fields, formatted
-    (`explanation_fields_json`) where the model ran, so a worker process does the formatting."""
-    return [(explanation_fields_json(text, e),) for text, e in zip(texts, explain_rows(bundle, texts, model_batches))]
+    (`explanations_fields_json`) where the model ran, so a worker process does the formatting."""
+    return [(fields,) for fields in explanations_fields_json(texts, explain_rows(bundle, texts, model_batches))]
 
 
 def csv_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> list[tuple]:
@@ -183,6 +183,183 @@ def explanation_fields_json(text: str, explanation: Explanation) -> str:
             f'"method": "{explanation.method}", "explanation": [{words}]')
 
 
+# The fast formatter's limits; a review beyond them (rare) is formatted by `explanation_fields_json`.
+_MOST_FAST_WORD_BYTES = 64
+_MOST_FAST_CONTRIBUTION = 1e6  # |c| * 1e9 below 2**50: float64 holds it to 1/8, so its rounding can be checked
+_FAST_POSITIONS = 10**6  # starts and ends of at most 6 digits
+_WORDS_PER_RUN = 8192
+_BILLION = 10**9
+
+
+def _packed(text: bytes) -> np.uint64:
+    """Up to 8 bytes as one little-endian uint64: the first byte lowest."""
+    return np.uint64(int.from_bytes(text, "little"))
+
+
+_TWO_DIGITS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype="<u2").astype(np.uint64)
+_FOUR_DIGITS = np.frombuffer(b"".join(b"%04d" % i for i in range(10_000)), dtype="<u4").astype(np.uint64)
+_TEXT_KEY, _START_KEY, _END_KEY = b'{"text":"', _packed(b'","start'), _packed(b',"end":')
+_CONTRIBUTION_KEY = (_packed(b',"contri'), _packed(b'bution":'))
+_QUOTE_COLON, _MINUS, _POINT, _RECORD_END = _packed(b'":'), _packed(b"-"), _packed(b"."), _packed(b"\0\0},")
+
+
+def explanations_fields_json(texts: Sequence[str], explanations: Sequence[Explanation]) -> list[str]:
+    """`explanation_fields_json` of each text, the same strings character for character, made
+    with array operations over many words at once, about 3 times as fast: a review has some
+    230 words to write, and a `%` conversion per number was most of the cost of --explain.
+
+    Reviews are formatted in runs of about _WORDS_PER_RUN words: the arrays of a run stay in
+    the processor's cache, and their memory is reused run after run (a fresh array of a batch's
+    250,000 words costs more in page faults than the arithmetic done on it). A review beyond
+    the fast path's limits (a word longer than _MOST_FAST_WORD_BYTES bytes, a contribution of
+    1e6 or more or not finite, a text of a million characters or more) is formatted by
+    `explanation_fields_json`; a test checks both agree, on real reviews and on generated texts.
+    """
+    counts = [len(e.starts) for e in explanations]
+    fields: list[str] = []
+    start = 0
+    while start < len(texts):
+        end, words = start + 1, counts[start]
+        while end < len(texts) and words + counts[end] <= _WORDS_PER_RUN:
+            words, end = words + counts[end], end + 1
+        fields += _run_fields_json(texts[start:end], explanations[start:end])
+        start = end
+    return fields
+
+
+def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation]) -> list[str]:
+    """`explanations_fields_json` of a few reviews, all at once."""
+    counts = np.array([len(e.starts) for e in explanations], dtype=np.int64)
+    fields: list = [None] * len(texts)
+    fast = np.ones(len(texts), dtype=bool)
+    if counts.sum():
+        source, byte_starts, byte_ends = _utf8_spans(texts, explanations, counts)
+        starts = np.concatenate([e.starts for e in explanations]).astype(np.int64, copy=False)
+        ends = np.concatenate([e.ends for e in explanations]).astype(np.int64, copy=False)
+        contributions = np.concatenate([e.contributions for e in explanations]).astype(np.float64, copy=False)
+        lengths = byte_ends - byte_starts
+        with np.errstate(invalid="ignore"):
+            unfit = ~(np.abs(contributions) < _MOST_FAST_CONTRIBUTION)
+        unfit |= (lengths > _MOST_FAST_WORD_BYTES) | (ends >= _FAST_POSITIONS)
+        if unfit.any():
+            review = np.repeat(np.arange(len(texts)), counts)
+            fast[review[unfit]] = False
+            kept = fast[review]
+            starts, ends, contributions = starts[kept], ends[kept], contributions[kept]
+            byte_starts, lengths = byte_starts[kept], lengths[kept]
+        records, record_lengths = _word_records(source, byte_starts, lengths, starts, ends, contributions)
+        bounds = np.concatenate(([0], np.cumsum(record_lengths)))[np.concatenate(([0], np.cumsum(counts[fast])))]
+        fast_words = iter(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+    for i, (text, explanation) in enumerate(zip(texts, explanations)):
+        if not fast[i]:
+            fields[i] = explanation_fields_json(text, explanation)
+            continue
+        words = ""
+        if counts[i]:
+            begin, end = next(fast_words)
+            words = str(records[begin : end - 1], "utf-8")  # less the last record's comma
+        fields[i] = (f'"log_odds": {explanation.log_odds!r}, "baseline": {explanation.baseline!r}, '
+                     f'"method": "{explanation.method}", "explanation": [{words}]')
+    return fields
+
+
+def _utf8_spans(texts: Sequence[str], explanations: Sequence[Explanation],
+                counts: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """The texts' UTF-8 bytes, one after another, and where each word read lies in them: in an
+    ASCII text a character is a byte; in another, its code points say how many bytes each takes.
+    (Lone surrogates count as the 3 bytes `surrogatepass` gives them; no word holds one.)"""
+    encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+    sizes = np.array([len(data) for data in encoded], dtype=np.int64)
+    bases = np.cumsum(sizes) - sizes
+    word_bases = np.repeat(bases, counts)
+    starts = np.concatenate([e.starts for e in explanations]).astype(np.int64) + word_bases
+    ends = np.concatenate([e.ends for e in explanations]).astype(np.int64) + word_bases
+    first_words = np.cumsum(counts) - counts
+    for i, text in enumerate(texts):
+        if len(encoded[i]) != len(text) and counts[i]:  # not ASCII: a character can take 2 to 4 bytes
+            points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+            before = np.concatenate(([0], np.cumsum(widths))) + bases[i]
+            words = slice(first_words[i], first_words[i] + counts[i])
+            starts[words], ends[words] = before[explanations[i].starts], before[explanations[i].ends]
+    return b"".join(encoded), starts, ends
+
+
+def _word_records(source: bytes, byte_starts: np.ndarray, lengths: np.ndarray, starts: np.ndarray,
+                  ends: np.ndarray, contributions: np.ndarray) -> tuple[memoryview, np.ndarray]:
+    """``{"text":"...","start":...,"end":...,"contribution":...},`` of every word, one after
+    another, and each record's length in bytes.
+
+    Each record's place is known from its parts' lengths, so each part is written into one byte
+    buffer for all words at once, by a fancy-indexed store through a view of the buffer whose
+    items are windows of a few bytes at any offset (a NumPy void dtype, stride 1); a store costs
+    about the same whatever its width, so the parts are few and wide: the word (its bytes read
+    from the texts), the key before it, then three windows of keys and numbers and the
+    contribution's fraction. A window may be wider than what it holds: the bytes beyond are
+    written over by a later part (parts are written in order, and all words' part in turn, so
+    what spills into the next record is written over too); the key before the word and the
+    last part are written exactly. Numbers are built as uint64 of ASCII digits (from tables of
+    two and four digits), shifted to drop leading zeros; a contribution is its value rounded to
+    1e-9, the integer ``round(|c| * 1e9)``, exactly as ``%.9f`` rounds it.
+    """
+    # The contribution to 1e-9. rint rounds the product, which is off by up to half its last
+    # bit: where that could change the rounding, Python's correctly rounded %.9f decides.
+    magnitudes = np.abs(contributions)
+    scaled = magnitudes * _BILLION
+    billionths = np.rint(scaled).astype(np.int64)
+    for i in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) <= 4 * np.spacing(scaled)).tolist():
+        billionths[i] = int(("%.9f" % magnitudes[i]).replace(".", ""))
+    whole, fraction = np.divmod(billionths, _BILLION)
+    start_digits, start_width = _digits(starts)
+    end_digits, end_width = _digits(ends)
+    whole_digits, whole_width = _digits(whole)
+    negative = np.signbit(contributions)  # as %.9f: -0.0 and -1e-12 are both "-0.000000000"
+    record_lengths = len(_TEXT_KEY) + lengths + 45 + start_width + end_width + negative + whole_width
+    at = np.cumsum(record_lengths) - record_lengths
+    window = max(8, -(-int(lengths.max(initial=0)) // 8) * 8)
+    buffer = bytearray(int(record_lengths.sum()) + window + 32)
+    padded = source + bytes(window)
+    # The word, then the key before it (the word's window may spill over where that key goes).
+    _windows(buffer, window)[at + len(_TEXT_KEY)] = _windows(padded, window)[byte_starts]
+    _windows(buffer, len(_TEXT_KEY))[at] = np.frombuffer(_TEXT_KEY, dtype=f"V{len(_TEXT_KEY)}")[0]
+    parts = np.empty((len(at), 9), dtype="<u8")
+    parts[:, 0] = _START_KEY  # ","start":123
+    parts[:, 1] = _QUOTE_COLON | (start_digits << np.uint64(16))
+    parts[:, 2] = _END_KEY | (end_digits << np.uint64(56))  # ,"end":126
+    parts[:, 3] = end_digits >> np.uint64(8)
+    parts[:, 4], parts[:, 5] = _CONTRIBUTION_KEY  # ,"contribution":-0
+    parts[:, 6] = np.where(negative, _MINUS | (whole_digits << np.uint64(8)), whole_digits)
+    first, rest = np.divmod(fraction, 10**8)  # .123456789},
+    high, low = _FOUR_DIGITS[rest // 10_000], _FOUR_DIGITS[rest % 10_000]
+    parts[:, 7] = _POINT | ((first.astype(np.uint64) + np.uint64(ord("0"))) << np.uint64(8)) | (high << np.uint64(16)) | (low << np.uint64(48))
+    parts[:, 8] = (low >> np.uint64(16)) | _RECORD_END
+    place = at + len(_TEXT_KEY) + lengths
+    for column, width, length in ((0, 16, 10 + start_width), (2, 16, 7 + end_width),
+                                  (4, 24, 16 + negative + whole_width), (7, 12, None)):
+        _windows(buffer, width)[place] = _windows(parts, width, column)
+        if length is not None:
+            place = place + length
+    return memoryview(buffer), record_lengths
+
+
+def _windows(data, width: int, column: int | None = None) -> np.ndarray:
+    """`data` seen as windows of `width` bytes: one at each byte offset or, with `column`, one per
+    row of a uint64 matrix, starting at that column."""
+    if column is None:
+        return np.ndarray((len(data) - width + 1,), dtype=f"V{width}", buffer=data, strides=(1,))
+    return np.ndarray((len(data),), dtype=f"V{width}", buffer=data, offset=8 * column, strides=(data.strides[0],))
+
+
+def _digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers below a million as their decimal digits, the first in the lowest byte of a
+    uint64 (the bytes beyond the last digit zero), and how many digits each has."""
+    widths = np.ones(len(values), dtype=np.int64)
+    for power in (10, 100, 1000, 10_000, 100_000):
+        widths += values >= power
+    six = (_TWO_DIGITS[values // 10_000] << np.uint64(16)) | (_FOUR_DIGITS[values % 10_000] << np.uint64(32))
+    return six >> (8 * (8 - widths)).astype(np.uint64), widths
+
+
 class _Word:
     """What `review_sentiment._reasons` needs of a word."""
 
@@ -206,4 +383,4 @@ def top_phrases(text: str, explanation: Explanation, count: int = CSV_PHRASES) -
 
 
 __all__ = ["CSV_PHRASES", "Explanation", "csv_fields", "explain_batch", "explain_rows", "explanation_fields_json",
-           "jsonl_fields", "top_phrases"]
+           "explanations_fields_json", "jsonl_fields", "top_phrases"]
