@@ -184,9 +184,9 @@ def explanation_fields_json(text: str, explanation: Explanation) -> str:
 
 
 # The fast formatter's limits; a review beyond them (rare) is formatted by `explanation_fields_json`.
-_MOST_FAST_WORD_BYTES = 64
+_MOST_FAST_WORD_CHARACTERS = 64  # at most 256 bytes of UTF-8: the window each word is copied in
 _MOST_FAST_CONTRIBUTION = 1e6  # |c| * 1e9 below 2**50: float64 holds it to 1/8, so its rounding can be checked
-_FAST_POSITIONS = 10**6  # starts and ends of at most 6 digits
+_FAST_POSITIONS = 10**6  # starts and ends of at most 6 digits: "start":123456 is one 8-byte window
 _WORDS_PER_RUN = 8192
 _BILLION = 10**9
 
@@ -196,22 +196,26 @@ def _packed(text: bytes) -> np.uint64:
     return np.uint64(int.from_bytes(text, "little"))
 
 
-_TWO_DIGITS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype="<u2").astype(np.uint64)
+# Decimal digits as uint64, the first digit in the lowest byte: all four of 0-9999 ("0042"), and
+# those of each number below 10,000 without leading zeros ("42"), with their count.
 _FOUR_DIGITS = np.frombuffer(b"".join(b"%04d" % i for i in range(10_000)), dtype="<u4").astype(np.uint64)
+_DIGITS = np.array([int.from_bytes(b"%d" % i, "little") for i in range(10_000)], dtype=np.uint64)
+_DIGIT_COUNT = np.array([len(b"%d" % i) for i in range(10_000)], dtype=np.int64)
 _TEXT_KEY, _START_KEY, _END_KEY = b'{"text":"', _packed(b'","start'), _packed(b',"end":')
 _CONTRIBUTION_KEY = (_packed(b',"contri'), _packed(b'bution":'))
-_QUOTE_COLON, _MINUS, _POINT, _RECORD_END = _packed(b'":'), _packed(b"-"), _packed(b"."), _packed(b"\0\0},")
+_QUOTE_COLON, _MINUS, _POINT, _RECORD_END = _packed(b'":'), _packed(b"-"), _packed(b"."), _packed(b'\0\0},{"te')
+_NEXT_TEXT_KEY = _packed(b'xt":"')  # the record's last window ends with the next record's key
 
 
 def explanations_fields_json(texts: Sequence[str], explanations: Sequence[Explanation]) -> list[str]:
     """`explanation_fields_json` of each text, the same strings character for character, made
-    with array operations over many words at once, about 3 times as fast: a review has some
+    with array operations over many words at once, several times as fast: a review has some
     230 words to write, and a `%` conversion per number was most of the cost of --explain.
 
     Reviews are formatted in runs of about _WORDS_PER_RUN words: the arrays of a run stay in
     the processor's cache, and their memory is reused run after run (a fresh array of a batch's
     250,000 words costs more in page faults than the arithmetic done on it). A review beyond
-    the fast path's limits (a word longer than _MOST_FAST_WORD_BYTES bytes, a contribution of
+    the fast path's limits (a word longer than _MOST_FAST_WORD_CHARACTERS characters, a contribution of
     1e6 or more or not finite, a text of a million characters or more) is formatted by
     `explanation_fields_json`; a test checks both agree, on real reviews and on generated texts.
     """
@@ -222,124 +226,158 @@ def explanations_fields_json(texts: Sequence[str], explanations: Sequence[Explan
         end, words = start + 1, counts[start]
         while end < len(texts) and words + counts[end] <= _WORDS_PER_RUN:
             words, end = words + counts[end], end + 1
-        fields += _run_fields_json(texts[start:end], explanations[start:end])
+        fields += _run_fields_json(texts[start:end], explanations[start:end], counts[start:end])
         start = end
     return fields
 
 
-def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation]) -> list[str]:
-    """`explanations_fields_json` of a few reviews, all at once."""
-    counts = np.array([len(e.starts) for e in explanations], dtype=np.int64)
-    fields: list = [None] * len(texts)
-    fast = np.ones(len(texts), dtype=bool)
-    if counts.sum():
-        source, byte_starts, byte_ends = _utf8_spans(texts, explanations, counts)
-        starts = np.concatenate([e.starts for e in explanations]).astype(np.int64, copy=False)
-        ends = np.concatenate([e.ends for e in explanations]).astype(np.int64, copy=False)
-        contributions = np.concatenate([e.contributions for e in explanations]).astype(np.float64, copy=False)
-        lengths = byte_ends - byte_starts
-        with np.errstate(invalid="ignore"):
-            unfit = ~(np.abs(contributions) < _MOST_FAST_CONTRIBUTION)
-        unfit |= (lengths > _MOST_FAST_WORD_BYTES) | (ends >= _FAST_POSITIONS)
-        if unfit.any():
-            review = np.repeat(np.arange(len(texts)), counts)
-            fast[review[unfit]] = False
-            kept = fast[review]
-            starts, ends, contributions = starts[kept], ends[kept], contributions[kept]
-            byte_starts, lengths = byte_starts[kept], lengths[kept]
-        records, record_lengths = _word_records(source, byte_starts, lengths, starts, ends, contributions)
-        bounds = np.concatenate(([0], np.cumsum(record_lengths)))[np.concatenate(([0], np.cumsum(counts[fast])))]
-        fast_words = iter(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
-    for i, (text, explanation) in enumerate(zip(texts, explanations)):
-        if not fast[i]:
-            fields[i] = explanation_fields_json(text, explanation)
-            continue
-        words = ""
-        if counts[i]:
-            begin, end = next(fast_words)
-            words = str(records[begin : end - 1], "utf-8")  # less the last record's comma
-        fields[i] = (f'"log_odds": {explanation.log_odds!r}, "baseline": {explanation.baseline!r}, '
-                     f'"method": "{explanation.method}", "explanation": [{words}]')
-    return fields
+def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation], counts: list[int]) -> list[str]:
+    """`explanations_fields_json` of a few reviews, all at once.
+
+    The fields of all the reviews are written into one byte buffer, each review's after the
+    last: its head (``"log_odds": ..., "explanation": [``, formatted in Python), its words'
+    records (`_word_records`) and the closing ``]`` written over the last record's comma.
+    Each review's fields are then one UTF-8 decoding of its part of the buffer.
+    """
+    starts = np.concatenate([e.starts for e in explanations]).astype(np.int64, copy=False)
+    ends = np.concatenate([e.ends for e in explanations]).astype(np.int64, copy=False)
+    contributions = np.concatenate([e.contributions for e in explanations]).astype(np.float64, copy=False)
+    with np.errstate(invalid="ignore"):
+        unfit = ~(np.abs(contributions) < _MOST_FAST_CONTRIBUTION) | (ends - starts > _MOST_FAST_WORD_CHARACTERS)
+    slow = {i for i, text in enumerate(texts) if len(text) >= _FAST_POSITIONS}
+    if unfit.any() or slow:  # rare: those reviews by the % formatter, the others as usual
+        slow |= set(np.repeat(np.arange(len(texts)), counts)[unfit].tolist())
+        fields: list = [explanation_fields_json(texts[i], explanations[i]) if i in slow else None
+                        for i in range(len(texts))]
+        fast = [i for i in range(len(texts)) if i not in slow]
+        if fast:
+            made = _run_fields_json([texts[i] for i in fast], [explanations[i] for i in fast], [counts[i] for i in fast])
+            for i, field in zip(fast, made):
+                fields[i] = field
+        return fields
+    heads = [(f'"log_odds": {e.log_odds!r}, "baseline": {e.baseline!r}, "method": "{e.method}", '
+              f'"explanation": [').encode() for e in explanations]
+    source, byte_starts, lengths = _utf8_spans(texts, explanations, counts, starts, ends)
+    numbers = _Numbers.of(starts, ends, contributions)
+    record_lengths = 54 + lengths + numbers.start_widths + numbers.end_widths + numbers.negative + numbers.whole_widths
+    # A review: its head, its records (the last one's comma becomes "]"), or "]" when it has none.
+    counts = np.array(counts, dtype=np.int64)
+    head_lengths = np.array([len(h) for h in heads], dtype=np.int64)
+    words_end = np.cumsum(counts)
+    records_end = np.concatenate(([0], np.cumsum(record_lengths)))
+    review_lengths = head_lengths + records_end[words_end] - records_end[words_end - counts] + (counts == 0)
+    review_ends = np.cumsum(review_lengths)
+    review_starts = review_ends - review_lengths
+    at = records_end[:-1] + np.repeat(review_starts + head_lengths - records_end[words_end - counts], counts)
+    buffer = _word_records(source, at, at[(words_end - counts)[counts > 0]], byte_starts, lengths, numbers,
+                           int(review_ends[-1]))
+    for head, place in zip(heads, review_starts.tolist()):
+        buffer[place : place + len(head)] = head
+    closing = np.frombuffer(buffer, dtype=np.uint8)
+    closing[review_ends - 1] = ord("]")
+    del closing  # a bytearray cannot be looked at as text while NumPy holds its memory
+    view = memoryview(buffer)
+    return [str(view[begin:end], "utf-8") for begin, end in zip(review_starts.tolist(), review_ends.tolist())]
 
 
-def _utf8_spans(texts: Sequence[str], explanations: Sequence[Explanation],
-                counts: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
-    """The texts' UTF-8 bytes, one after another, and where each word read lies in them: in an
-    ASCII text a character is a byte; in another, its code points say how many bytes each takes.
-    (Lone surrogates count as the 3 bytes `surrogatepass` gives them; no word holds one.)"""
+def _utf8_spans(texts: Sequence[str], explanations: Sequence[Explanation], counts: list[int], starts: np.ndarray,
+                ends: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """The texts' UTF-8 bytes, one after another, and where each word read (`starts`, `ends`:
+    all texts' in turn) starts in them and how many bytes it has: in an ASCII text a character
+    is a byte; in another, its code points say how many bytes each takes. (Lone surrogates
+    count as the 3 bytes `surrogatepass` gives them; no word holds one.)"""
     encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
-    sizes = np.array([len(data) for data in encoded], dtype=np.int64)
+    sizes = [len(data) for data in encoded]
     bases = np.cumsum(sizes) - sizes
-    word_bases = np.repeat(bases, counts)
-    starts = np.concatenate([e.starts for e in explanations]).astype(np.int64) + word_bases
-    ends = np.concatenate([e.ends for e in explanations]).astype(np.int64) + word_bases
-    first_words = np.cumsum(counts) - counts
-    for i, text in enumerate(texts):
-        if len(encoded[i]) != len(text) and counts[i]:  # not ASCII: a character can take 2 to 4 bytes
+    byte_starts = starts + np.repeat(bases, counts)
+    lengths = ends - starts
+    first = 0
+    for text, data, count, base, explanation in zip(texts, encoded, counts, bases.tolist(), explanations):
+        if len(data) != len(text) and count:  # not ASCII: a character can take 2 to 4 bytes
             points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
             widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
-            before = np.concatenate(([0], np.cumsum(widths))) + bases[i]
-            words = slice(first_words[i], first_words[i] + counts[i])
-            starts[words], ends[words] = before[explanations[i].starts], before[explanations[i].ends]
-    return b"".join(encoded), starts, ends
+            before = np.concatenate(([0], np.cumsum(widths)))
+            word_starts = before[explanation.starts]
+            byte_starts[first : first + count] = word_starts + base
+            lengths[first : first + count] = before[explanation.ends] - word_starts
+        first += count
+    return b"".join(encoded), byte_starts, lengths
 
 
-def _word_records(source: bytes, byte_starts: np.ndarray, lengths: np.ndarray, starts: np.ndarray,
-                  ends: np.ndarray, contributions: np.ndarray) -> tuple[memoryview, np.ndarray]:
-    """``{"text":"...","start":...,"end":...,"contribution":...},`` of every word, one after
-    another, and each record's length in bytes.
+@dataclass(frozen=True)
+class _Numbers:
+    """Each word's start, end and contribution as ASCII digits (see `_digits`), with their widths."""
 
-    Each record's place is known from its parts' lengths, so each part is written into one byte
-    buffer for all words at once, by a fancy-indexed store through a view of the buffer whose
-    items are windows of a few bytes at any offset (a NumPy void dtype, stride 1); a store costs
-    about the same whatever its width, so the parts are few and wide: the word (its bytes read
-    from the texts), the key before it, then three windows of keys and numbers and the
-    contribution's fraction. A window may be wider than what it holds: the bytes beyond are
-    written over by a later part (parts are written in order, and all words' part in turn, so
-    what spills into the next record is written over too); the key before the word and the
-    last part are written exactly. Numbers are built as uint64 of ASCII digits (from tables of
-    two and four digits), shifted to drop leading zeros; a contribution is its value rounded to
-    1e-9, the integer ``round(|c| * 1e9)``, exactly as ``%.9f`` rounds it.
+    start_digits: np.ndarray
+    start_widths: np.ndarray
+    end_digits: np.ndarray
+    end_widths: np.ndarray
+    negative: np.ndarray
+    whole_digits: np.ndarray
+    whole_widths: np.ndarray
+    fraction: np.ndarray
+    """The contribution's 9 decimals, as an integer."""
+
+    @classmethod
+    def of(cls, starts: np.ndarray, ends: np.ndarray, contributions: np.ndarray) -> _Numbers:
+        """The contribution rounded to 1e-9 as ``%.9f`` rounds it: ``round(|c| * 1e9)``. rint
+        rounds the product, which is off by up to half its last bit: where that could change the
+        rounding, Python's correctly rounded %.9f decides (a few words in a million)."""
+        magnitudes = np.abs(contributions)
+        scaled = magnitudes * _BILLION
+        billionths = np.rint(scaled).astype(np.int64)
+        for i in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) <= 4 * np.spacing(scaled)).tolist():
+            billionths[i] = int(("%.9f" % magnitudes[i]).replace(".", ""))
+        whole = billionths // _BILLION
+        return cls(*_digits(starts), *_digits(ends), np.signbit(contributions),  # -0.0 is "-0.000000000" too
+                   *_digits(whole), billionths - whole * _BILLION)
+
+
+def _word_records(source: bytes, at: np.ndarray, firsts: np.ndarray, byte_starts: np.ndarray, lengths: np.ndarray,
+                  numbers: _Numbers, size: int) -> bytearray:
+    """A buffer of `size` bytes (and a little room after) holding each word's record
+    ``{"text":"...","start":...,"end":...,"contribution":...},`` at `at` (`firsts`: those of
+    the first word of a review).
+
+    All words' records are written at once, part by part, each part a fancy-indexed store
+    through a view of the buffer whose items are windows of a few bytes at any offset (a NumPy
+    void dtype, stride 1). A store costs about the same whatever its width, so the parts are
+    few and wide: the word (its bytes read straight from the texts), then three windows of keys
+    and numbers, then the contribution's fraction with the record's end and the next record's
+    first key (the first record of a review gets its own). A window may be wider than what it
+    holds: the bytes beyond are written over by a later part (parts are written in order, each
+    for all words in turn, so what spills into the next record is written over as well); the
+    last part is exact.
     """
-    # The contribution to 1e-9. rint rounds the product, which is off by up to half its last
-    # bit: where that could change the rounding, Python's correctly rounded %.9f decides.
-    magnitudes = np.abs(contributions)
-    scaled = magnitudes * _BILLION
-    billionths = np.rint(scaled).astype(np.int64)
-    for i in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) <= 4 * np.spacing(scaled)).tolist():
-        billionths[i] = int(("%.9f" % magnitudes[i]).replace(".", ""))
-    whole, fraction = np.divmod(billionths, _BILLION)
-    start_digits, start_width = _digits(starts)
-    end_digits, end_width = _digits(ends)
-    whole_digits, whole_width = _digits(whole)
-    negative = np.signbit(contributions)  # as %.9f: -0.0 and -1e-12 are both "-0.000000000"
-    record_lengths = len(_TEXT_KEY) + lengths + 45 + start_width + end_width + negative + whole_width
-    at = np.cumsum(record_lengths) - record_lengths
     window = max(8, -(-int(lengths.max(initial=0)) // 8) * 8)
-    buffer = bytearray(int(record_lengths.sum()) + window + 32)
-    padded = source + bytes(window)
-    # The word, then the key before it (the word's window may spill over where that key goes).
-    _windows(buffer, window)[at + len(_TEXT_KEY)] = _windows(padded, window)[byte_starts]
-    _windows(buffer, len(_TEXT_KEY))[at] = np.frombuffer(_TEXT_KEY, dtype=f"V{len(_TEXT_KEY)}")[0]
-    parts = np.empty((len(at), 9), dtype="<u8")
+    buffer = bytearray(size + window + 32)
+    if not len(at):
+        return buffer
+    _windows(buffer, window)[at + len(_TEXT_KEY)] = _windows(source + bytes(window), window)[byte_starts]
+    _windows(buffer, len(_TEXT_KEY))[firsts] = np.frombuffer(_TEXT_KEY, dtype=f"V{len(_TEXT_KEY)}")[0]
+    parts = np.empty((len(at), 10), dtype="<u8")
     parts[:, 0] = _START_KEY  # ","start":123
-    parts[:, 1] = _QUOTE_COLON | (start_digits << np.uint64(16))
-    parts[:, 2] = _END_KEY | (end_digits << np.uint64(56))  # ,"end":126
-    parts[:, 3] = end_digits >> np.uint64(8)
+    parts[:, 1] = _QUOTE_COLON | (numbers.start_digits << np.uint64(16))
+    parts[:, 2] = _END_KEY | (numbers.end_digits << np.uint64(56))  # ,"end":126
+    parts[:, 3] = numbers.end_digits >> np.uint64(8)
     parts[:, 4], parts[:, 5] = _CONTRIBUTION_KEY  # ,"contribution":-0
-    parts[:, 6] = np.where(negative, _MINUS | (whole_digits << np.uint64(8)), whole_digits)
-    first, rest = np.divmod(fraction, 10**8)  # .123456789},
-    high, low = _FOUR_DIGITS[rest // 10_000], _FOUR_DIGITS[rest % 10_000]
-    parts[:, 7] = _POINT | ((first.astype(np.uint64) + np.uint64(ord("0"))) << np.uint64(8)) | (high << np.uint64(16)) | (low << np.uint64(48))
+    sign = numbers.negative.astype(np.uint64)
+    parts[:, 6] = (sign * _MINUS) | (numbers.whole_digits << (sign << np.uint64(3)))
+    fraction = numbers.fraction  # .123456789},{"text":"
+    first = fraction // 10**8
+    fours = fraction // 10_000
+    low = _FOUR_DIGITS[fraction - fours * 10_000]
+    parts[:, 7] = (_POINT | ((first.astype(np.uint64) + np.uint64(ord("0"))) << np.uint64(8))
+                   | (_FOUR_DIGITS[fours - first * 10_000] << np.uint64(16)) | (low << np.uint64(48)))
     parts[:, 8] = (low >> np.uint64(16)) | _RECORD_END
+    parts[:, 9] = _NEXT_TEXT_KEY
     place = at + len(_TEXT_KEY) + lengths
-    for column, width, length in ((0, 16, 10 + start_width), (2, 16, 7 + end_width),
-                                  (4, 24, 16 + negative + whole_width), (7, 12, None)):
+    for column, width, length in ((0, 16, 10 + numbers.start_widths), (2, 16, 7 + numbers.end_widths),
+                                  (4, 24, 16 + numbers.negative + numbers.whole_widths), (7, 21, None)):
         _windows(buffer, width)[place] = _windows(parts, width, column)
         if length is not None:
-            place = place + length
-    return memoryview(buffer), record_lengths
+            place += length
+    return buffer
 
 
 def _windows(data, width: int, column: int | None = None) -> np.ndarray:
@@ -351,13 +389,15 @@ def _windows(data, width: int, column: int | None = None) -> np.ndarray:
 
 
 def _digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers below a million as their decimal digits, the first in the lowest byte of a
-    uint64 (the bytes beyond the last digit zero), and how many digits each has."""
-    widths = np.ones(len(values), dtype=np.int64)
-    for power in (10, 100, 1000, 10_000, 100_000):
-        widths += values >= power
-    six = (_TWO_DIGITS[values // 10_000] << np.uint64(16)) | (_FOUR_DIGITS[values % 10_000] << np.uint64(32))
-    return six >> (8 * (8 - widths)).astype(np.uint64), widths
+    """Numbers below a million as their decimal digits (`_DIGITS`) and how many each has."""
+    if values.max(initial=0) < 10_000:  # nearly always: a review is shorter than 10,000 characters
+        return _DIGITS[values], _DIGIT_COUNT[values]
+    high = values // 10_000
+    low = values - high * 10_000
+    widths = np.where(high > 0, _DIGIT_COUNT[high] + 4, _DIGIT_COUNT[low])
+    shift = (_DIGIT_COUNT[high] << 3).astype(np.uint64)
+    digits = np.where(high > 0, _DIGITS[high] | (_FOUR_DIGITS[low] << shift), _DIGITS[low])
+    return digits, widths
 
 
 class _Word:

@@ -1,0 +1,109 @@
+"""`classify --explain`'s fast JSON formatter (`explanations_fields_json`) writes exactly what the
+one-review % formatter (`explanation_fields_json`) writes, character for character: on real
+reviews explained by the shipped model, and on hypothesis's texts and numbers (non-ASCII words,
+HTML tags, contributions at the rounding's edges, negative zero, beyond the fast path's limits).
+What it writes parses as the contract says: each word's text, span and contribution to 1e-9."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+
+from review_sentiment._explain_batch import (
+    _MOST_FAST_WORD_CHARACTERS,
+    Explanation,
+    explain_batch,
+    explanation_fields_json,
+    explanations_fields_json,
+)
+from review_sentiment.encoding import tokenise
+
+settings.register_profile("suite", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=5000, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
+
+def explained(text: str, contributions, log_odds: float = 0.25, baseline: float = -0.125) -> Explanation:
+    """An explanation of `text`'s words (the contract's spans) with the given contributions."""
+    tokens = tokenise(text)
+    values = np.resize(np.asarray(contributions, dtype=np.float64), len(tokens)) if len(contributions) else \
+        np.zeros(len(tokens))
+    return Explanation(log_odds, baseline, "exact", np.array([t.start for t in tokens], dtype=np.int64),
+                       np.array([t.end for t in tokens], dtype=np.int64), values, np.ones(len(tokens), dtype=bool), None)
+
+
+def parsed(fields: str) -> dict:
+    return json.loads("{" + fields + "}")
+
+
+def test_real_reviews_are_written_exactly_as_the_percent_formatter_writes_them(shipped_bundle, imdb_split):
+    texts = imdb_split.test.texts[:600] + [t for t in imdb_split.test.texts[600:5000] if not t.isascii()][:150]
+    texts += ["", "!!!", "Loved it!", "Café naïve — 😀 l'amour ’twas <b>great</b>", "x" * 70 + " fine"]
+    explanations = explain_batch(shipped_bundle, texts)
+    fast = explanations_fields_json(texts, explanations)
+    assert fast == [explanation_fields_json(t, e) for t, e in zip(texts, explanations)]
+    for text, e, fields in zip(texts, explanations, fast):
+        record = parsed(fields)
+        words = record["explanation"]
+        assert [(w["start"], w["end"]) for w in words] == list(zip(e.starts.tolist(), e.ends.tolist()))
+        assert all(text[w["start"] : w["end"]] == w["text"] for w in words)
+        assert np.allclose([w["contribution"] for w in words], e.contributions, rtol=0, atol=0.5e-9 + 1e-15)
+        assert record["baseline"] + sum(w["contribution"] for w in words) == pytest.approx(record["log_odds"], abs=1e-6)
+
+
+# Words of every kind the contract reads, non-ASCII ones of 2, 3 and 4 bytes, apostrophes inside
+# words, HTML tags, and long words (past the fast path's limit).
+word_text = st.text(st.one_of(
+    st.characters(codec="utf-8"),
+    st.sampled_from(list("abcXYZ019 '’ʼ<>/\n\t\u0301\ufb01\u00bd\u00e9\u4e2d\U0001d400\U0001f600")),
+), max_size=200)
+
+# Contributions where formatting goes wrong first: the rounding's halfway points, negative zero,
+# tiny and huge values, the limit of the fast path, and what is not a number.
+contribution = st.one_of(
+    st.floats(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-3_000_000_000, 3_000_000_000).map(lambda k: (k + 0.5) / 1e9),
+    st.integers(-3_000_000_000, 3_000_000_000).map(lambda k: k / 1e9),
+    st.sampled_from([0.0, -0.0, 1e-12, -1e-12, 5e-10, -5e-10, 0.9999999995, 999_999.9999999995, 1e6, -1e6, 1e300]),
+)
+
+
+@given(st.lists(st.tuples(word_text, st.lists(contribution, max_size=12)), min_size=1, max_size=8))
+@example([("a " + "b" * _MOST_FAST_WORD_CHARACTERS + " c", [0.5]), ("d " + "é" * _MOST_FAST_WORD_CHARACTERS, [-0.25])])
+@example([("a" * (_MOST_FAST_WORD_CHARACTERS + 1) + " b", [1.0]), ("tail", [float("nan")]), ("ok 'tis", [-0.0])])
+@example([("\ud800 word \udfff é", [0.1]), ("<b>bold</b> move", [2.5e-10])])
+def test_generated_texts_and_numbers_are_written_as_the_percent_formatter_writes_them(reviews):
+    texts = [text for text, _ in reviews]
+    explanations = [explained(text, values) for text, values in reviews]
+    fast = explanations_fields_json(texts, explanations)
+    assert fast == [explanation_fields_json(t, e) for t, e in zip(texts, explanations)]
+    for text, e, fields in zip(texts, explanations, fast):
+        if not np.all(np.isfinite(e.contributions)):
+            continue  # "nan" is not JSON: written as it always was, by the % formatter
+        words = parsed(fields)["explanation"]
+        assert [w["text"] for w in words] == [text[s:t] for s, t in zip(e.starts.tolist(), e.ends.tolist())]
+        assert np.allclose([w["contribution"] for w in words], e.contributions, rtol=1e-15, atol=0.5e-9)
+
+
+def test_a_text_of_a_million_characters_is_written_by_the_percent_formatter_alike():
+    text = "good " * 200_001
+    texts, explanations = [text, "fine film"], [explained(text, [0.5, -0.5]), explained("fine film", [0.1])]
+    assert explanations_fields_json(texts, explanations) == [explanation_fields_json(t, e)
+                                                           for t, e in zip(texts, explanations)]
+
+
+def test_runs_split_between_reviews_give_the_same_strings(monkeypatch):
+    from review_sentiment import _explain_batch
+
+    texts = [f"review {i} " + " ".join(["word"] * (i % 7)) for i in range(40)]
+    explanations = [explained(text, [0.1 * i - 1]) for i, text in enumerate(texts)]
+    whole = explanations_fields_json(texts, explanations)
+    monkeypatch.setattr(_explain_batch, "_WORDS_PER_RUN", 5)
+    assert explanations_fields_json(texts, explanations) == whole
