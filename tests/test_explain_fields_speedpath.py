@@ -1,8 +1,9 @@
-"""`classify --explain`'s fast JSON formatter (`explanations_fields_json`) writes exactly what the
+"""`classify --explain`'s fast paths. Its JSON formatter (`explanations_fields_json`) writes exactly what the
 one-review % formatter (`explanation_fields_json`) writes, character for character: on real
 reviews explained by the shipped model, and on hypothesis's texts and numbers (non-ASCII words,
 HTML tags, contributions at the rounding's edges, negative zero, beyond the fast path's limits).
-What it writes parses as the contract says: each word's text, span and contribution to 1e-9."""
+What it writes parses as the contract says: each word's text, span and contribution to 1e-9.
+Its word spans, found with array operations, are the contract's (`tokenise`) on any text."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from review_sentiment._explain_batch import (
     _MOST_FAST_WORD_CHARACTERS,
+    _word_spans,
     Explanation,
     explain_batch,
     explanation_fields_json,
@@ -107,3 +109,11 @@ def test_runs_split_between_reviews_give_the_same_strings(monkeypatch):
     whole = explanations_fields_json(texts, explanations)
     monkeypatch.setattr(_explain_batch, "_WORDS_PER_RUN", 5)
     assert explanations_fields_json(texts, explanations) == whole
+
+
+@given(st.lists(word_text, min_size=1, max_size=6))
+@example(["rock'n'roll ''quoted'' 'tis don't' a<b>b</b>c <br />x", "Café naïve — 😀 l'amour ’twas ʼa ʼ"])
+@example(["\ud800ab\udc00 e\u0301t\u0301 \U0001d400\U0001d401 x’", "", "'''", "\u4e2d\u6587 <i>\u00e9</i>"])
+def test_the_fast_word_spans_are_the_contracts_words_on_any_text(texts):
+    for text, (starts, ends) in zip(texts, _word_spans(texts)):
+        assert list(zip(starts.tolist(), ends.tolist())) == [(t.start, t.end) for t in tokenise(text)], text
