@@ -62,13 +62,16 @@ def explain_batch(bundle, texts: Sequence[str]) -> list[Explanation]:
     for start in range(0, len(texts), _TEXTS_PER_RUN):
         chosen = order[start : start + _TEXTS_PER_RUN].tolist()
         rows = encode_batch([texts[i] for i in chosen], bundle.word_index, bundle.settings)
-        for i, found in zip(chosen, _explain_rows(bundle, rows, [spans[i] for i in chosen])):
+        for i, found in zip(chosen, _explain_rows(bundle, rows, [spans[i] for i in chosen])[0]):
             explained[i] = found
     return explained
 
 
-def _explain_rows(bundle, rows: np.ndarray, spans: list) -> list[Explanation]:
+def _explain_rows(bundle, rows: np.ndarray, spans: list) -> tuple[list[Explanation], np.ndarray | None]:
+    """The rows' explanations, and their raw probabilities if the rows ran as they were given
+    (None if they had to be widened): then the very probabilities plain classification gets."""
     shares = bundle.additive
+    given = rows
     rows = _with_room_for_ngrams(rows, max((len(starts) for starts, _ in spans), default=0), bundle.settings)
     probabilities, position_shares = shares.run(bundle, rows)
     z = shares.baseline_z + row_sums(position_shares)
@@ -84,7 +87,7 @@ def _explain_rows(bundle, rows: np.ndarray, spans: list) -> list[Explanation]:
         found.append(Explanation(logit, baseline, shares.method, starts[:count], ends[:count], words[first:end],
                                  known[first:end], pairs[first : end - 1] if ngrams >= 2 and count >= 2 else None,
                                  triples[first : end - 2] if ngrams >= 3 and count >= 3 else None))
-    return found
+    return found, probabilities if rows is given else None
 
 
 def _rows_word_shares(rows: np.ndarray, position_shares: np.ndarray, kept: np.ndarray, ngrams: int,
@@ -201,9 +204,9 @@ def _joined_word_spans(texts: list[str], word_character: np.ndarray, apostrophe:
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     text_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
     which = np.searchsorted(text_starts, starts, side="right") - 1
-    bounds = np.searchsorted(which, np.arange(len(texts) + 1))
-    return [(starts[a:b] - base, ends[a:b] - base)
-            for a, b, base in zip(bounds[:-1], bounds[1:], text_starts)]
+    bounds = np.searchsorted(which, np.arange(len(texts) + 1)).tolist()
+    starts, ends = starts - text_starts[which], ends - text_starts[which]  # in each text's own indices
+    return [(starts[a:b], ends[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 _WORD_JSON_LIST = '{"text":"%s","start":%d,"end":%d,"contribution":%.9f},'  # compact: a long review has 2,000+
@@ -215,25 +218,50 @@ def explain_rows(bundle, texts: Sequence[str], model_batches: list | None = None
     not encoded again."""
     if model_batches is None or bundle.additive is None:
         return explain_batch(bundle, texts)
+    return _explained_and_raw(bundle, texts, model_batches)[0]
+
+
+def _explained_and_raw(bundle, texts: Sequence[str], model_batches: list | None) -> tuple[list, np.ndarray | None]:
+    """`explain_rows`, and each text's raw probability from the same runs of the network (the
+    very rows plain classification runs, so the very probabilities), or None where that is not so."""
+    if model_batches is None or bundle.additive is None:
+        return explain_batch(bundle, texts), None
     explained: list = [None] * len(texts)
+    raw: np.ndarray | None = np.empty(len(texts), dtype=np.float64)
     spans = _word_spans(texts)
     for chosen, rows in model_batches:
-        chosen = chosen.tolist()
-        for i, found in zip(chosen, _explain_rows(bundle, rows, [spans[i] for i in chosen])):
-            explained[i] = found
-    return explained
+        found, probabilities = _explain_rows(bundle, rows, [spans[i] for i in chosen.tolist()])
+        for i, explanation in zip(chosen.tolist(), found):
+            explained[i] = explanation
+        if raw is not None and probabilities is not None:
+            raw[chosen] = probabilities
+        else:
+            raw = None
+    return explained, raw
 
 
-def jsonl_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> list[tuple[str]]:
+class ExplainedBatch(list):
+    """What `jsonl_fields` and `csv_fields` return: each text's fields (a list of tuples), with
+    `raw_probabilities`, each text's raw probability from the network run that explained it
+    (None if there is none): `classify_reviews` may take those instead of running the network
+    a second time for the same rows."""
+
+    def __init__(self, fields, raw_probabilities: np.ndarray | None) -> None:
+        super().__init__(fields)
+        self.raw_probabilities = raw_probabilities
+
+
+def jsonl_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> ExplainedBatch:
     """`classify_reviews(explain=...)` for JSON lines: each text's explanation fields, formatted
     (`explanations_fields_json`) where the model ran, so a worker process does the formatting."""
-    return [(fields,) for fields in explanations_fields_json(texts, explain_rows(bundle, texts, model_batches))]
+    explained, raw = _explained_and_raw(bundle, texts, model_batches)
+    return ExplainedBatch([(fields,) for fields in explanations_fields_json(texts, explained)], raw)
 
 
-def csv_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> list[tuple]:
+def csv_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> ExplainedBatch:
     """`classify_reviews(explain=...)` for CSV: each text's log-odds, baseline and top phrases."""
-    return [(e.log_odds, e.baseline, top_phrases(text, e))
-            for text, e in zip(texts, explain_rows(bundle, texts, model_batches))]
+    explained, raw = _explained_and_raw(bundle, texts, model_batches)
+    return ExplainedBatch([(e.log_odds, e.baseline, top_phrases(text, e)) for text, e in zip(texts, explained)], raw)
 
 
 def explanation_fields_json(text: str, explanation: Explanation) -> str:
@@ -492,5 +520,5 @@ def top_phrases(text: str, explanation: Explanation, count: int = CSV_PHRASES) -
     return "; ".join(f"{r.text} {r.contribution:+.2f}" for r in ranked)
 
 
-__all__ = ["CSV_PHRASES", "Explanation", "csv_fields", "explain_batch", "explain_rows", "explanation_fields_json",
-           "explanations_fields_json", "jsonl_fields", "top_phrases"]
+__all__ = ["CSV_PHRASES", "ExplainedBatch", "Explanation", "csv_fields", "explain_batch", "explain_rows",
+           "explanation_fields_json", "explanations_fields_json", "jsonl_fields", "top_phrases"]

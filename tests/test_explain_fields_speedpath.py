@@ -117,3 +117,21 @@ def test_runs_split_between_reviews_give_the_same_strings(monkeypatch):
 def test_the_fast_word_spans_are_the_contracts_words_on_any_text(texts):
     for text, (starts, ends) in zip(texts, _word_spans(texts)):
         assert list(zip(starts.tolist(), ends.tolist())) == [(t.start, t.end) for t in tokenise(text)], text
+
+
+def test_the_fields_carry_the_very_raw_probabilities_plain_classification_gets(shipped_bundle, imdb_split):
+    import pickle
+
+    from review_sentiment._batch import _model_batches
+    from review_sentiment._explain_batch import csv_fields, jsonl_fields
+
+    texts = imdb_split.test.texts[:400] + ["", "Loved it!", "A fine zxqvyblorp"]
+    batches = _model_batches(texts, shipped_bundle.word_index, shipped_bundle.settings)
+    plain = np.empty(len(texts))
+    for chosen, rows in batches:
+        plain[chosen] = shipped_bundle.raw_probabilities(rows)
+    for fields in (jsonl_fields, csv_fields):
+        made = pickle.loads(pickle.dumps(fields(shipped_bundle, texts, batches)))  # as from a worker process
+        assert made.raw_probabilities.tobytes() == plain.tobytes()
+        assert len(made) == len(texts) and all(isinstance(f, tuple) for f in made)
+    assert jsonl_fields(shipped_bundle, texts).raw_probabilities is None  # rows of its own: none to give
