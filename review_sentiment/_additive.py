@@ -64,9 +64,16 @@ class AdditiveShares:
         rows = rows.astype(np.int32, copy=False)
         if self.per_id is not None:
             return bundle.raw_probabilities(rows), self.per_id[rows]
+        from review_sentiment._bundle import _ROW_ALIGNMENT, ModelRunError, _in_onnxruntime
+
+        # As `ModelBundle.raw_probabilities` runs them: rows of dynamic length padded with <PAD>
+        # to a multiple of _ROW_ALIGNMENT rows and ids, so a row gets the very probability plain
+        # classification gives it (bit for bit, in any batch); <PAD> places get a share of 0.
+        given, width = len(rows), rows.shape[1]
+        if bundle.settings.dynamic_length and (width % _ROW_ALIGNMENT or given % _ROW_ALIGNMENT):
+            rows = np.pad(rows, ((0, -given % _ROW_ALIGNMENT), (0, -width % _ROW_ALIGNMENT)), constant_values=PAD_ID)
         doubled = len(rows) == 1  # one row takes another onnxruntime kernel: run it as a pair
         batch = np.repeat(rows, 2, axis=0) if doubled else rows
-        from review_sentiment._bundle import ModelRunError, _in_onnxruntime
 
         with _in_onnxruntime():
             probability, shares = bundle.session.run(
@@ -75,8 +82,7 @@ class AdditiveShares:
         if not isinstance(shares, np.ndarray) or shares.shape != batch.shape or not np.all(np.isfinite(shares)):
             raise ModelRunError(bundle.path, f"its output {fmt.CONTRIBUTIONS_NAME} is not one finite number per id "
                                 f"read ([{len(batch)}, {batch.shape[1]}])", "Pick another model")
-        shares = shares.astype(np.float64)
-        return (probability[:1], shares[:1]) if doubled else (probability, shares)
+        return probability[:given], shares[:given, :width].astype(np.float64)
 
     def log_odds(self, z: np.ndarray, probability: np.ndarray) -> np.ndarray:
         """The model's log-odds, before the temperature, for sums z and the probabilities it output.

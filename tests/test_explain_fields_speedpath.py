@@ -120,18 +120,27 @@ def test_the_fast_word_spans_are_the_contracts_words_on_any_text(texts):
 
 
 def test_the_fields_carry_the_very_raw_probabilities_plain_classification_gets(shipped_bundle, imdb_split):
+    """Bit for bit, in batches of any size (the padding `ModelBundle.raw_probabilities` does,
+    `AdditiveShares.run` does too), so classify may take them instead of running the network again."""
     import pickle
 
     from review_sentiment._batch import _model_batches
     from review_sentiment._explain_batch import csv_fields, jsonl_fields
+    from review_sentiment.encoding import encode_ragged, pad_rows
 
-    texts = imdb_split.test.texts[:400] + ["", "Loved it!", "A fine zxqvyblorp"]
-    batches = _model_batches(texts, shipped_bundle.word_index, shipped_bundle.settings)
-    plain = np.empty(len(texts))
-    for chosen, rows in batches:
-        plain[chosen] = shipped_bundle.raw_probabilities(rows)
-    for fields in (jsonl_fields, csv_fields):
-        made = pickle.loads(pickle.dumps(fields(shipped_bundle, texts, batches)))  # as from a worker process
-        assert made.raw_probabilities.tobytes() == plain.tobytes()
-        assert len(made) == len(texts) and all(isinstance(f, tuple) for f in made)
+    texts = imdb_split.test.texts[:1500] + ["", "Loved it!", "A fine zxqvyblorp"]
+    flat, lengths = encode_ragged(texts, shipped_bundle.word_index, shipped_bundle.settings)
+    alone = np.array([shipped_bundle.raw_probabilities(pad_rows([row]))[0]
+                      for row in np.split(flat, np.cumsum(lengths)[:-1])])
+    rng, start, differ = np.random.default_rng(2), 0, 0
+    while start < len(texts):  # batches of 1 to 120 reviews, as classify's workers get them
+        chosen = texts[start : start + int(rng.integers(1, 120))]
+        batches = _model_batches(chosen, shipped_bundle.word_index, shipped_bundle.settings)
+        made = pickle.loads(pickle.dumps(jsonl_fields(shipped_bundle, chosen, batches)))  # as from a worker
+        assert len(made) == len(chosen) and all(isinstance(f, tuple) for f in made)
+        differ += int(np.sum(made.raw_probabilities != alone[start : start + len(chosen)]))
+        start += len(chosen)
+    assert differ == 0, f"{differ} of {len(texts)} reviews got another raw probability than classify gives them"
+    batches = _model_batches(texts[:50], shipped_bundle.word_index, shipped_bundle.settings)
+    assert csv_fields(shipped_bundle, texts[:50], batches).raw_probabilities.tobytes() == alone[:50].tobytes()
     assert jsonl_fields(shipped_bundle, texts).raw_probabilities is None  # rows of its own: none to give
