@@ -5,6 +5,11 @@ alternating so a change in the machine's load hits both alike; the median wall t
 their ratio are printed, with the time the command itself reports for classifying (after start-up).
 
     uv run python benchmarks/explain_overhead.py [--rounds 5] [--model models/]
+
+With --cpu, instead: the CPU time per review of each part of the work, in this process (best of
+--rounds; the machine's other load disturbs CPU time much less than wall time): what plain
+classify does in a worker (encode, the network), and what --explain adds (the explanations, the
+JSON formatting, by the fast formatter and by the one-review % formatter it replaced).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _shared import machine  # noqa: E402
+from _shared import best_seconds, machine  # noqa: E402
 
 
 def run(command: list[str]) -> tuple[float, float]:
@@ -37,10 +42,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--model", type=Path)
+    parser.add_argument("--cpu", action="store_true", help="CPU time per review of each part, in this process")
     args = parser.parse_args()
     from trainer.data import load_movie_reviews, split
 
     texts = split(load_movie_reviews(), "imdb").test.texts
+    if args.cpu:
+        return cpu_parts([" ".join(t.split()) for t in texts], args.rounds, args.model)
     folder = Path(tempfile.mkdtemp(prefix="explain-overhead-"))
     reviews = folder / "test-reviews.txt"
     reviews.write_text("\n".join(" ".join(t.split()) for t in texts) + "\n", encoding="utf-8")
@@ -60,6 +68,35 @@ def main() -> int:
     print(f"  classify --explain: {wall_explained:.2f} s wall ({own_explained:.2f} s classifying), "
           f"{size:.0f} MB written")
     print(f"  ratio: {wall_explained / wall_plain:.2f}x wall, {own_explained / own_plain:.2f}x classifying")
+    print(f"load average at the end: {Path('/proc/loadavg').read_text().split()[:3]}")
+    return 0
+
+
+def cpu_parts(texts: list[str], rounds: int, model: Path | None) -> int:
+    """Microseconds of CPU per review of each part, as a worker does them, batch by batch."""
+    from review_sentiment import _batch
+    from review_sentiment import _explain_batch as explaining
+    from review_sentiment._bundle import default_models_dir, load_bundle
+
+    bundle = load_bundle(model or default_models_dir(), threads=1)
+    batches = [texts[i : i + _batch.BATCH_SIZE] for i in range(0, len(texts), _batch.BATCH_SIZE)]
+    rows = [_batch._model_batches(b, bundle.word_index, bundle.settings) for b in batches]
+    explained = [explaining.explain_rows(bundle, b, r) for b, r in zip(batches, rows)]
+    parts = {
+        "encode (plain)": lambda: [_batch._model_batches(b, bundle.word_index, bundle.settings) for b in batches],
+        "network (plain)": lambda: [_batch._verdicts(bundle, b, r) for b, r in zip(batches, rows)],
+        "explanations (explain_rows)": lambda: [explaining.explain_rows(bundle, b, r) for b, r in zip(batches, rows)],
+        "JSON fields (explanations_fields_json)": lambda: [
+            explaining.explanations_fields_json(b, e) for b, e in zip(batches, explained)],
+        "JSON fields, % formatter (explanation_fields_json)": lambda: [
+            [explaining.explanation_fields_json(t, x) for t, x in zip(b, e)] for b, e in zip(batches, explained)],
+        "--explain's extra (jsonl_fields)": lambda: [
+            explaining.jsonl_fields(bundle, b, r) for b, r in zip(batches, rows)],
+    }
+    print(f"machine: {machine()}")
+    print(f"{len(texts):,} reviews in batches of {_batch.BATCH_SIZE}, CPU per review, best of {rounds}:")
+    for name, work in parts.items():
+        print(f"  {name:52s} {best_seconds(work, rounds, time.process_time) / len(texts) * 1e6:6.1f} us")
     print(f"load average at the end: {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 
