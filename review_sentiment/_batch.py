@@ -725,10 +725,12 @@ class _Verdicts:
 def _verdicts(bundle, texts: list[str], model_batches: ModelBatches, explain=None) -> _Verdicts:
     count = sum(len(rows) for rows, _ in model_batches)
     probabilities, knows_a_word = np.empty(count, dtype=np.float64), np.empty(count, dtype=bool)
+    explained = None if explain is None else explain(bundle, texts, model_batches)
+    raw = getattr(explained, "raw_probabilities", None)  # --explain: the network ran once, for both
     for rows, ids in model_batches:
-        probabilities[rows] = bundle.probabilities(ids)
+        probabilities[rows] = bundle.probabilities(ids) if raw is None else bundle.calibrate(raw[rows])
         knows_a_word[rows] = (ids >= FIRST_WORD_ID).any(axis=1)
-    return _Verdicts(probabilities, knows_a_word, None if explain is None else explain(bundle, texts, model_batches))
+    return _Verdicts(probabilities, knows_a_word, explained)
 
 
 def _score_here(bundle, batches: Iterator[list[Review]], explain) -> Iterator[tuple[list[Review], _Verdicts]]:
