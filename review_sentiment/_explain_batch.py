@@ -355,7 +355,7 @@ def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation], 
         return fields
     heads = [(f'"log_odds": {e.log_odds!r}, "baseline": {e.baseline!r}, "method": "{e.method}", '
               f'"explanation": [').encode() for e in explanations]
-    source, byte_starts, lengths = _utf8_spans(texts, explanations, counts, starts, ends)
+    source, byte_starts, lengths = _utf8_spans(texts, counts, starts, ends)
     numbers = _Numbers.of(starts, ends, contributions)
     record_lengths = 54 + lengths + numbers.start_widths + numbers.end_widths + numbers.negative + numbers.whole_widths
     # A review: its head, its records (the last one's comma becomes "]"), or "]" when it has none.
@@ -378,27 +378,31 @@ def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation], 
     return [str(view[begin:end], "utf-8") for begin, end in zip(review_starts.tolist(), review_ends.tolist())]
 
 
-def _utf8_spans(texts: Sequence[str], explanations: Sequence[Explanation], counts: list[int], starts: np.ndarray,
+def _utf8_spans(texts: Sequence[str], counts: list[int], starts: np.ndarray,
                 ends: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
     """The texts' UTF-8 bytes, one after another, and where each word read (`starts`, `ends`:
     all texts' in turn) starts in them and how many bytes it has: in an ASCII text a character
-    is a byte; in another, its code points say how many bytes each takes. (Lone surrogates
-    count as the 3 bytes `surrogatepass` gives them; no word holds one.)"""
+    is a byte; in the others (all at once), their code points say how many bytes each takes.
+    (Lone surrogates count as the 3 bytes `surrogatepass` gives them; no word holds one.)"""
     encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
     sizes = [len(data) for data in encoded]
     bases = np.cumsum(sizes) - sizes
     byte_starts = starts + np.repeat(bases, counts)
     lengths = ends - starts
-    first = 0
-    for text, data, count, base, explanation in zip(texts, encoded, counts, bases.tolist(), explanations):
-        if len(data) != len(text) and count:  # not ASCII: a character can take 2 to 4 bytes
-            points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-            widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
-            before = np.concatenate(([0], np.cumsum(widths)))
-            word_starts = before[explanation.starts]
-            byte_starts[first : first + count] = word_starts + base
-            lengths[first : first + count] = before[explanation.ends] - word_starts
-        first += count
+    other = [i for i, (text, size) in enumerate(zip(texts, sizes)) if size != len(text) and counts[i]]
+    if other:
+        points = np.frombuffer("".join(texts[i] for i in other).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+        before = np.concatenate(([0], np.cumsum(widths)))  # UTF-8 bytes before each code point
+        other_counts = np.array([counts[i] for i in other], dtype=np.int64)
+        text_lengths = np.array([len(texts[i]) for i in other], dtype=np.int64)
+        first_words = (np.cumsum(counts) - counts)[other]
+        words = np.repeat(first_words - (np.cumsum(other_counts) - other_counts), other_counts) + np.arange(
+            other_counts.sum())  # those texts' words, where they are among all words
+        text_starts = np.repeat(np.cumsum(text_lengths) - text_lengths, other_counts)
+        word_starts, word_ends = before[starts[words] + text_starts], before[ends[words] + text_starts]
+        byte_starts[words] = word_starts - before[text_starts] + np.repeat(bases[other], other_counts)
+        lengths[words] = word_ends - word_starts
     return b"".join(encoded), byte_starts, lengths
 
 
