@@ -198,10 +198,10 @@ def _joined_word_spans(texts: list[str], word_character: np.ndarray, apostrophe:
     """Word spans of texts joined into one array of characters (a newline between two), from
     which characters are word characters and apostrophes: a word is a run of word characters,
     and of apostrophes each between two word characters."""
-    word = word_character.copy()
-    word[1:-1] |= apostrophe[1:-1] & word_character[:-2] & word_character[2:]
-    edges = np.diff(np.concatenate(([False], word, [False])).astype(np.int8))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    word = np.concatenate(([False], word_character, [False]))  # a non-word character either side
+    word[2:-2] |= apostrophe[1:-1] & word_character[:-2] & word_character[2:]
+    starts = np.flatnonzero(word[1:] > word[:-1])  # a word character after another character
+    ends = np.flatnonzero(word[1:] < word[:-1])
     text_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
     which = np.searchsorted(text_starts, starts, side="right") - 1
     bounds = np.searchsorted(which, np.arange(len(texts) + 1)).tolist()
