@@ -146,7 +146,8 @@ def _csv_text(text: str) -> str:
 class Rendered:
     """Results as records of text, with how many had each label and the first errors."""
 
-    text: str
+    text: str | bytes
+    """bytes when the `Renderer` has an encoding."""
     counts: dict
     errors: list
     reviews: int
@@ -160,6 +161,8 @@ class Renderer:
     format: str
     explain: bool = False
     with_text: bool = False
+    encoding: str | None = None
+    """Give the text encoded so (a file's records: bytes, encoded where they were made), or as str."""
 
     def __call__(self, results: list[ReviewResult]) -> Rendered:
         counts = {POSITIVE: 0, NEGATIVE: 0, UNCERTAIN: 0, "failed": 0}
@@ -171,7 +174,8 @@ class Renderer:
                     errors.append(result.error)
             else:
                 counts[result.label] += 1
-        return Rendered(self._text(results), counts, errors, len(results))
+        text = self._text(results)
+        return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, errors, len(results))
 
     def _text(self, results: list[ReviewResult]) -> str:
         if self.format == "csv":
@@ -207,7 +211,6 @@ class ResultWriter:
         self.first_errors: list[str] = []
         self._temp: Path | None = None
         self._stream: TextIO | None = None
-        self._csv = None
 
     def __enter__(self) -> ResultWriter:
         if self.path is None:
@@ -215,10 +218,11 @@ class ResultWriter:
         else:
             if self.path.exists() and not self.overwrite:
                 raise OutputExistsError(self.path)
-            self._stream = open(self._unnamed_file(), "w", encoding="utf-8", newline="")
+            # Bytes: the records come already encoded (`renderer`), from the worker processes too.
+            self._stream = open(self._unnamed_file(), "wb")
         if self.format == "csv":
-            self._csv = csv.writer(self._stream, lineterminator="\n")
-            self._csv.writerow(FIELDS + (EXPLAIN_CSV_FIELDS if self.explain else ()) + (("text",) if self.with_text else ()))
+            header = _csv_writer_line(FIELDS + (EXPLAIN_CSV_FIELDS if self.explain else ()) + (("text",) if self.with_text else ()))
+            self._stream.write(header if self.path is None else header.encode("utf-8"))
         return self
 
     def _unnamed_file(self) -> int:
@@ -244,7 +248,7 @@ class ResultWriter:
     @property
     def renderer(self) -> Renderer:
         """What `write` formats results with: a worker process can format them as well (`classify_to_text`)."""
-        return Renderer(self.format, self.explain, self.with_text)
+        return Renderer(self.format, self.explain, self.with_text, None if self.path is None else "utf-8")
 
     def write_rendered(self, rendered: Rendered) -> None:
         """Write records `renderer` formatted (here or in a worker), and count them."""
