@@ -50,6 +50,18 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}, load average {load}")
 
 
+def reference_loop_seconds() -> float:
+    """Seconds a fixed pure-Python loop (10 million additions) takes right now, best of 3: the
+    speed the machine is running at. On the shared 2-core VM this was written on it ranged from
+    1.0 to 1.6 s within an hour while the load average inside the VM stayed near 1 (the host's
+    other guests do not show there), and every figure moves with it; print it beside them."""
+    def loop():
+        total = 0
+        for number in range(10_000_000):
+            total += number
+    return best_seconds(loop)
+
+
 def keras_twin(bundle):
     """The bundle's network as a Keras model holding the ONNX file's weights."""
     import onnx

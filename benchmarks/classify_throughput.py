@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _shared import reference_loop_seconds  # noqa: E402
+
 
 def _child(argv: list[str]) -> None:
     """Inside the timed process: run the CLI, then report CPU time and peak memory as JSON on stderr."""
@@ -225,7 +227,7 @@ def main() -> None:
     # Bytecode caches, as an installed app has them (this sandbox sets PYTHONDONTWRITEBYTECODE).
     packages = [ROOT / "desktop", ROOT / "review_sentiment"] + [Path(m.__file__).parent for m in _runtime_packages()]
     subprocess.run([sys.executable, "-m", "compileall", "-q", *map(str, packages)], capture_output=True)
-    print(f"load average before: {os.getloadavg()}")
+    print(f"load average before: {os.getloadavg()}; reference loop {reference_loop_seconds():.2f} s (the machine's speed)")
     inputs = prepare(args.workdir)
     results = []
     for name, source in inputs.items():
@@ -245,7 +247,7 @@ def main() -> None:
     keras = None if args.no_keras else keras_ratio(args.model, args.workdir)
     if keras:
         print("keras:", json.dumps(keras, indent=1))
-    print(f"load average after: {os.getloadavg()}")
+    print(f"load average after: {os.getloadavg()}; reference loop {reference_loop_seconds():.2f} s")
     out = args.workdir / "classify_throughput.json"
     out.write_text(json.dumps({"machine": machine(), "cases": results, "keras": keras}, indent=1))
     print(f"written {out}")

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _shared import best_seconds, machine  # noqa: E402
+from _shared import best_seconds, machine, reference_loop_seconds  # noqa: E402
 
 
 def run(command: list[str]) -> tuple[float, float]:
@@ -55,7 +55,7 @@ def main() -> int:
     base = [sys.executable, "-m", "review_sentiment", "classify", "--per-line", str(reviews), "--force"]
     if args.model:
         base += ["--model", str(args.model)]
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; reference loop {reference_loop_seconds():.2f} s (the machine's speed)")
     plain, explained = [], []
     for _ in range(args.rounds):
         plain.append(run(base + ["-o", str(folder / "plain.jsonl")]))
@@ -68,7 +68,8 @@ def main() -> int:
     print(f"  classify --explain: {wall_explained:.2f} s wall ({own_explained:.2f} s classifying), "
           f"{size:.0f} MB written")
     print(f"  ratio: {wall_explained / wall_plain:.2f}x wall, {own_explained / own_plain:.2f}x classifying")
-    print(f"load average at the end: {Path('/proc/loadavg').read_text().split()[:3]}")
+    print(f"load average at the end: {Path('/proc/loadavg').read_text().split()[:3]}; "
+          f"reference loop {reference_loop_seconds():.2f} s")
     return 0
 
 

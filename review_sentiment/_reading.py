@@ -337,7 +337,7 @@ def _lines_of(pieces: Iterator[Line | LineBlock]) -> Iterator[Line]:
 _TOO_LONG = f"is longer than {MAX_REVIEW_BYTES // (1024 * 1024)} MB, too long to be one review; it was skipped"
 
 
-BLOCK_BYTES = 256 * 1024  # about 190 IMDB reviews: enough items to keep two workers evenly busy
+BLOCK_BYTES = 512 * 1024  # about 380 IMDB reviews: items small enough to keep two workers evenly busy
 
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
