@@ -83,8 +83,10 @@ def keras_twin(bundle):
     weights = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(bundle.path)).graph.initializer}
 
     def find(layer: str, shape: tuple) -> np.ndarray:
-        (match,) = [w for name, w in weights.items() if f"/{layer}" in name and w.shape == shape]
-        return match
+        # A one-column table may be stored flat (the exporter's GatherElements look-up, trainer/export.py).
+        (match,) = [w for name, w in weights.items()
+                    if f"/{layer}" in name and (w.shape == shape or (shape[1:] == (1,) and w.shape == shape[:1]))]
+        return match.reshape(shape)
 
     for layer in model.layers:
         wanted = [tuple(w.shape) for w in layer.get_weights()]

@@ -167,6 +167,15 @@ _HIGHEST = 1.0 - 2.0**-24
 _ROW_ALIGNMENT = 8
 
 
+def aligned_rows(ids: np.ndarray) -> np.ndarray:
+    """`ids` with <PAD> rows and places added up to multiples of `_ROW_ALIGNMENT` (np.pad costs
+    0.1 ms a call: a tenth of pasting a review to its verdict)."""
+    rows, width = ids.shape
+    padded = np.full((rows + -rows % _ROW_ALIGNMENT, width + -width % _ROW_ALIGNMENT), PAD_ID, dtype=ids.dtype)
+    padded[:rows, :width] = ids
+    return padded
+
+
 @dataclass
 class ModelBundle:
     """A loaded, checked model: ready to classify."""
@@ -200,7 +209,7 @@ class ModelBundle:
         ids = ids.astype(np.int32, copy=False)
         if self.settings.dynamic_length and (ids.shape[1] % _ROW_ALIGNMENT or len(ids) % _ROW_ALIGNMENT):
             rows = len(ids)
-            ids = np.pad(ids, ((0, -rows % _ROW_ALIGNMENT), (0, -ids.shape[1] % _ROW_ALIGNMENT)), constant_values=PAD_ID)
+            ids = aligned_rows(ids)
             return run_model(self.session, self.path, ids, self.run_seconds)[:rows]
         if len(ids) == 1:
             # onnxruntime takes another kernel for a single row, which differs in the last bits;

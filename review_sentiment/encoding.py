@@ -197,6 +197,7 @@ class WordIndex:
     words: tuple[str, ...]
     _ids: dict[str, int] = field(init=False, repr=False, compare=False)
     _pairs: dict[tuple[int, int], int] = field(init=False, repr=False, compare=False)
+    _words_by_id: np.ndarray | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         ids: dict[str, int] = {}
@@ -224,6 +225,12 @@ class WordIndex:
 
     def id_of(self, word: str) -> int:
         return self._ids.get(word, UNK_ID)
+
+    def _decode_table(self) -> np.ndarray:
+        """`word_of` for every id, as one array (made once), and <UNK> last, for ids beyond the index."""
+        if self._words_by_id is None:
+            object.__setattr__(self, "_words_by_id", np.array([*RESERVED_TOKENS, *self.words, UNK], dtype=object))
+        return self._words_by_id
 
     def word_of(self, token_id: int) -> str:
         if 0 <= token_id < FIRST_WORD_ID:
@@ -938,10 +945,19 @@ def _rows_without_each_hashed_word(read: np.ndarray, own: np.ndarray, index: Wor
 
 
 def decode(ids: Iterable[int], index: WordIndex, *, skip_padding: bool = True) -> str:
-    """Ids back to words, like the tutorial's ``decode_review``; unknown words show as <UNK>."""
-    return " ".join(
-        index.word_of(int(i)) for i in ids if not (skip_padding and int(i) == PAD_ID)
-    )
+    """Ids back to words, like the tutorial's ``decode_review``; unknown words show as <UNK>
+    (`WordIndex.word_of` for each id, looked up in one table: the app decodes every review)."""
+    ids = ids if isinstance(ids, np.ndarray) else list(ids)
+    try:
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    except (OverflowError, TypeError, ValueError):  # ids no int64 holds: one by one
+        return " ".join(index.word_of(int(i)) for i in ids if not (skip_padding and int(i) == PAD_ID))
+    if skip_padding:
+        ids = ids[ids != PAD_ID]
+    table = index._decode_table()
+    unknown = len(table) - 1  # the table's last entry is <UNK>, for every id beyond the index
+    return " ".join(table[np.where((ids >= 0) & (ids < unknown), ids, unknown)].tolist())
+
 
 
 def build_word_index(texts: Iterable[str], settings: EncodingSettings) -> WordIndex:

@@ -159,3 +159,22 @@ def test_trainer_and_app_encode_real_reviews_identically(imdb_split, shipped_bun
     for row, text in zip(batch, texts):
         ids = encode(text, index, settings).ids  # a dynamic-length row is padded in a batch
         assert np.array_equal(row[: len(ids)], ids) and not row[len(ids) :].any()
+
+
+def test_decode_is_word_of_for_each_id_real_rows_and_odd_ids(imdb_split):
+    """`decode` looks all ids up in one table; it must say what `WordIndex.word_of` says, id by id."""
+    from review_sentiment._bundle import default_models_dir, load_bundle
+    from review_sentiment.encoding import PAD_ID, decode, encode
+
+    bundle = load_bundle(default_models_dir())
+    index = bundle.word_index
+
+    def one_by_one(ids, skip_padding=True):
+        return " ".join(index.word_of(int(i)) for i in ids if not (skip_padding and int(i) == PAD_ID))
+
+    rows = [encode(text, index, bundle.settings).ids for text in imdb_split.test.texts[:200]]
+    odd = [-5, 0, 1, 2, 3, 4, len(index) - 1, len(index), 10**9, 2**70]
+    for ids in [*rows, odd, [], [0, 0]]:
+        for skip in (True, False):
+            assert decode(ids, index, skip_padding=skip) == one_by_one(ids, skip)
+    assert decode(rows[0], index) == decode(list(rows[0]), index)
