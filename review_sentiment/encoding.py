@@ -338,7 +338,9 @@ def _strip_tags(text: str) -> str:
 
 
 def _normalise_word(word: str) -> str:
-    if len(word) > _MOST_MARKS_IN_A_ROW and not word.isascii():
+    if word.isascii():  # NFKC leaves ASCII as it is, casefold is lower, and no apostrophe changes
+        return word.lower()
+    if len(word) > _MOST_MARKS_IN_A_ROW:
         word = _stream_safe(word)
     return unicodedata.normalize("NFKC", word).casefold().translate(_APOSTROPHES)
 
