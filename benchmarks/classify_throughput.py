@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import threading
@@ -97,7 +98,7 @@ def run_case(name: str, source: Path, model: str | None, jobs: int, workdir: Pat
     tables are walked each time), so the memory run's time is not the figure."""
     sampled = _one_run(name, source, model, jobs, workdir, sample=True)
     times = sorted(_one_run(name, source, model, jobs, workdir, sample=False)["seconds"] for _ in range(repeat))
-    median = times[len(times) // 2] if len(times) % 2 else sum(times[len(times) // 2 - 1 : len(times) // 2 + 1]) / 2
+    median = statistics.median(times)
     return {**sampled, "seconds_sampled": sampled["seconds"], "timed_runs": times, "seconds": median,
             "per_second": sampled["records"] / median, "best_per_second": sampled["records"] / times[0]}
 

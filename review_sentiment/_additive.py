@@ -64,13 +64,13 @@ class AdditiveShares:
         rows = rows.astype(np.int32, copy=False)
         if self.per_id is not None:
             return bundle.raw_probabilities(rows), self.per_id[rows]
-        from review_sentiment._bundle import _ROW_ALIGNMENT, ModelRunError, _in_onnxruntime, aligned_rows
+        from review_sentiment._bundle import ModelRunError, _in_onnxruntime, aligned_rows
 
         # As `ModelBundle.raw_probabilities` runs them: rows of dynamic length padded with <PAD>
-        # to a multiple of _ROW_ALIGNMENT rows and ids, so a row gets the very probability plain
+        # to a multiple of 8 rows and ids (`aligned_rows`), so a row gets the very probability plain
         # classification gives it (bit for bit, in any batch); <PAD> places get a share of 0.
         given, width = len(rows), rows.shape[1]
-        if bundle.settings.dynamic_length and (width % _ROW_ALIGNMENT or given % _ROW_ALIGNMENT):
+        if bundle.settings.dynamic_length:
             rows = aligned_rows(rows)
         doubled = len(rows) == 1  # one row takes another onnxruntime kernel: run it as a pair
         batch = np.repeat(rows, 2, axis=0) if doubled else rows

@@ -228,28 +228,22 @@ class ReviewReader:
         return self._bytes_before + position
 
     def __iter__(self) -> Iterator[Review]:
-        for item in self.files:
-            if item.error:
-                yield Review(item.source, None, error=f"{item.source} {item.error}")
-            else:
-                yield from self._reviews_of(item)
-            self.files_done += 1
-            self._bytes_before += item.size
+        return self._read_files(in_blocks=False)
 
     def pieces(self) -> Iterator[Review | ReviewBlock | FileEnd]:
         """`iter(self)`, with the lines of a file read one review per line (not standard input)
         left in blocks (`ReviewBlock`) for whoever classifies them to decode and split: a worker
         process, so this one only reads bytes. Such a file ends with its `FileEnd`."""
-        if self.mode is not InputMode.LINE:
-            yield from self
-            return
+        return self._read_files(in_blocks=self.mode is InputMode.LINE)
+
+    def _read_files(self, in_blocks: bool) -> Iterator[Review | ReviewBlock | FileEnd]:
         for item in self.files:
             if item.error:
                 yield Review(item.source, None, error=f"{item.source} {item.error}")
-            elif item.is_stdin:
-                yield from self._reviews_of(item)
-            else:
+            elif in_blocks and not item.is_stdin:
                 yield from self._line_pieces(item)
+            else:
+                yield from self._reviews_of(item)
             self.files_done += 1
             self._bytes_before += item.size
 
@@ -599,7 +593,8 @@ def classify_to_text(
             yield render(results)
         return
     size = _rows_per_batch(bundle.settings, batch_size)
-    pool = _worker_pool(bundle, workers, explain, True, (render, band, size, (bundle.name, bundle.word_index.sha256)))
+    made_by = (bundle.name, bundle.word_index.sha256)  # hashed once: the index is large
+    pool = _worker_pool(bundle, workers, explain, True, (render, band, size, made_by))
     in_flight: collections.deque = collections.deque()
     found: collections.Counter = collections.Counter()  # reviews rendered per file whose lines came in blocks
     try:
@@ -608,11 +603,11 @@ def classify_to_text(
                 return
             in_flight.append(work if isinstance(work, FileEnd) else pool.submit(_render_in_worker, work))
             while len(in_flight) > 2 * workers or (in_flight and isinstance(in_flight[0], FileEnd)):
-                yield from _finished(in_flight.popleft(), found, render, band, bundle)
+                yield from _finished(in_flight.popleft(), found, render, band, made_by)
         while in_flight:
             if cancelled is not None and cancelled.is_set():
                 return
-            yield from _finished(in_flight.popleft(), found, render, band, bundle)
+            yield from _finished(in_flight.popleft(), found, render, band, made_by)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -636,12 +631,11 @@ def _work_items(pieces: Iterator, size: int) -> Iterator:
         yield batch
 
 
-def _finished(work, found: collections.Counter, render, band: float, bundle) -> Iterator:
+def _finished(work, found: collections.Counter, render, band: float, made_by: tuple[str, str]) -> Iterator:
     if isinstance(work, FileEnd):
         held = found.pop(work.source, 0)  # this file's own count: the same path may come again
         if not work.found and not held:
-            yield render(_results([work.error()], _Verdicts(np.empty(0), np.empty(0, dtype=bool)), band,
-                                  (bundle.name, bundle.word_index.sha256)))
+            yield render(_results([work.error()], _Verdicts(np.empty(0), np.empty(0, dtype=bool)), band, made_by))
         return
     rendered, source, reviews = work.result()
     if source is not None:

@@ -150,8 +150,6 @@ class Rendered:
     """bytes when the `Renderer` has an encoding."""
     counts: dict
     errors: list
-    reviews: int
-    """Results rendered (failed ones included)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +173,7 @@ class Renderer:
             else:
                 counts[result.label] += 1
         text = self._text(results)
-        return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, errors, len(results))
+        return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, errors)
 
     def _text(self, results: list[ReviewResult]) -> str:
         if self.format == "csv":
