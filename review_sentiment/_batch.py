@@ -32,8 +32,8 @@ import numpy as np
 
 from review_sentiment import _reading as reading
 from review_sentiment._reading import ReadError, describe_os_error
-from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, label_for
-from review_sentiment.encoding import FIRST_WORD_ID, PAD_ID, encode_batch, encode_ragged
+from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN, label_for
+from review_sentiment.encoding import FIRST_WORD_ID, encode_batch, encode_ragged, encode_runs, rows_of_runs
 
 STDIN = "-"
 DEFAULT_EXTENSIONS = (".txt",)
@@ -647,14 +647,55 @@ def _render_in_worker(work: list[Review] | ReviewBlock):
     """One work item, done in a worker: its reviews' records as `render` makes them, the file its
     lines came from (None for reviews read here), and how many reviews that block held."""
     render, band, size, made_by = _worker_state["render"]
-    reviews = work.reviews() if isinstance(work, ReviewBlock) else work
     bundle, explain = _worker_bundle(), _worker_state["explain"]
+    if isinstance(work, ReviewBlock) and explain is None:
+        rendered = _render_classified_block(bundle, work, render, band, size, made_by)
+        if rendered is not None:
+            return rendered
+    reviews = work.reviews() if isinstance(work, ReviewBlock) else work
     results = []
     for batch in _batches(reviews, size):
         texts = _texts(batch)
         verdicts = _verdicts(bundle, texts, _model_batches(texts, bundle.word_index, bundle.settings), explain)
         results += _results(batch, verdicts, band, made_by)
     return render(results), (work.source if isinstance(work, ReviewBlock) else None), len(reviews)
+
+
+def _render_classified_block(bundle, work: ReviewBlock, render, band: float, size: int, made_by: tuple[str, str]):
+    """`_render_in_worker` of a block whose lines all decoded in the file's encoding (the usual
+    case), without a `Review` and a `ReviewResult` per line: the same batches, verdicts and
+    records (tests compare them). None when it needs the general path (the renderer writes more)."""
+    found = work.block.texts()
+    if found is None:
+        return None
+    numbers, texts = found
+    probabilities, labels = [], []
+    for start, end in _batch_bounds(texts, size):
+        chosen = texts[start:end]
+        verdicts = _verdicts(bundle, chosen, _model_batches(chosen, bundle.word_index, bundle.settings))
+        probabilities += verdicts.probabilities.tolist()
+        labels += _labels(verdicts, band)
+    rendered = render.classified_lines(work.source, numbers, labels, probabilities, work.warning, *made_by)
+    return None if rendered is None else (rendered, work.source, len(texts))
+
+
+def _batch_bounds(texts: list[str], size: int) -> Iterator[tuple[int, int]]:
+    """Where `_batches` would cut reviews with these texts: at `size` texts or BATCH_CHARS characters."""
+    start, chars = 0, 0
+    for end, text in enumerate(texts, 1):
+        chars += len(text)
+        if end - start >= size or chars >= BATCH_CHARS:
+            yield start, end
+            start, chars = end, 0
+    if start < len(texts):
+        yield start, len(texts)
+
+
+def _labels(verdicts: _Verdicts, band: float) -> list[str]:
+    """`label_for` of each probability (uncertain where no word is known), for all at once."""
+    p = verdicts.probabilities
+    uncertain = (np.abs(p - 0.5) < band / 2) | ~verdicts.knows_a_word
+    return np.where(uncertain, UNCERTAIN, np.where(p >= 0.5, POSITIVE, NEGATIVE)).tolist()
 
 
 def _rows_per_batch(settings, wanted: int) -> int:
@@ -677,27 +718,25 @@ def _model_batches(texts: list[str], word_index, settings) -> ModelBatches:
     Rows of dynamic length are run shortest first, in chunks of at most CHUNK_IDS ids, each
     padded to its longest row: a batch with one long review is not run at that review's width
     throughout. Such models ignore <PAD>, so a row's probability does not depend on its company
-    (to the last bit or so: tested against the single-review view). Cut where the texts are
-    encoded (`encode_ragged`: the rows one after another, no padding), so only the ids the model
-    reads travel from a worker process, never a batch padded to its longest review.
+    (bit for bit: `ModelBundle.raw_probabilities` aligns the chunks). Each chunk's rows are copied
+    straight from the runs `encode_runs` found (no ragged copy of every row first), so only the
+    ids the model reads travel from a worker process, never a batch padded to its longest review.
     """
     if not texts:
         return []
-    flat, lengths = encode_ragged(texts, word_index, settings)
     if not getattr(settings, "dynamic_length", False):
+        flat, lengths = encode_ragged(texts, word_index, settings)
         return [(np.arange(len(texts)), flat.reshape(len(texts), -1))]
+    runs = encode_runs(texts, word_index, settings)
+    lengths = runs[2].sum(axis=1)
     order = np.argsort(lengths, kind="stable")
-    offsets = np.cumsum(lengths) - lengths
-    with_pad = np.append(flat, np.int32(PAD_ID))  # its last id: the <PAD> every short row is padded with
     chunks, start, listed = [], 0, lengths[order].tolist()
     while start < len(order):
         end = start + 1
         while end < len(order) and (end + 1 - start) * listed[end] <= CHUNK_IDS:
             end += 1
-        chosen, columns = order[start:end], np.arange(max(listed[end - 1], 1))
-        # Each place of each row: where its id lies in `flat`, or the <PAD> after the row's end.
-        where = np.where(columns < lengths[chosen, None], offsets[chosen, None] + columns, len(flat))
-        chunks.append((chosen, with_pad.take(where)))
+        chosen = order[start:end]
+        chunks.append((chosen, rows_of_runs(runs, chosen)))
         start = end
     return chunks
 

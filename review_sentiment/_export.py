@@ -175,6 +175,31 @@ class Renderer:
         text = self._text(results)
         return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, errors)
 
+    def classified_lines(self, source: str, lines: list[int], labels: list[str], probabilities: list[float],
+                         warning: str, model: str, word_index_sha256: str) -> Rendered | None:
+        """What `self(results)` makes of results that were all classified (no error), each from its
+        line of one file, with one warning, made by one model: the same text (a test compares them),
+        without a `ReviewResult` per review. None for records that hold more (explanations, texts)."""
+        if self.explain or self.with_text:
+            return None
+        counts = {POSITIVE: 0, NEGATIVE: 0, UNCERTAIN: 0, "failed": 0}
+        for label in labels:
+            counts[label] += 1
+        sure = list(map(confidence, probabilities))
+        if self.format == "csv":
+            head = _csv_quoted(_csv_text(source)) + ","
+            tail = f",{_csv_quoted(_csv_text(warning)) if warning else ''},,{_csv_quoted(model)},{_csv_quoted(word_index_sha256)}\n"
+            text = "".join([f"{head}{line},{label},{p!r},{c!r}{tail}"
+                            for line, label, p, c in zip(lines, labels, probabilities, sure)])
+        else:
+            head = '{"source": ' + json.dumps(writable_name(source), ensure_ascii=False) + ', "line": '
+            tail = (', "warning": ' + json.dumps(writable_name(warning), ensure_ascii=False) + ', "error": "", "model": '
+                    + json.dumps(model, ensure_ascii=False) + ', "word_index_sha256": '
+                    + json.dumps(word_index_sha256, ensure_ascii=False) + "}\n")
+            text = "".join([f'{head}{line}, "label": "{label}", "probability": {p!r}, "confidence": {c!r}{tail}'
+                            for line, label, p, c in zip(lines, labels, probabilities, sure)])
+        return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, [])
+
     def _text(self, results: list[ReviewResult]) -> str:
         if self.format == "csv":
             if self.explain:

@@ -325,6 +325,22 @@ class LineBlock:
     def lines(self) -> Iterator[Line]:
         return _block_lines(self.data, self.encoding, self.number)
 
+    def texts(self) -> tuple[list[int], list[str]] | None:
+        """The numbers and texts of the lines `lines` gives that are not blank, when the whole
+        block decodes in its encoding (each is then a plain `Line`: no error, no warning), without
+        a `Line` each; None when it does not (`lines` tells line by line what went wrong)."""
+        if len(self.data) > MAX_REVIEW_BYTES:
+            return None
+        try:
+            text = self.data.decode(self.encoding)
+        except UnicodeDecodeError:
+            return None
+        lines = _TEXT_LINE_END.split(text) if "\r" in text else text.split("\n")
+        del lines[-1]  # the block ends with a line end: after it, nothing
+        # `line.strip()` is "" exactly when every character is whitespace (the same test), or none is left.
+        numbers = [number for number, line in enumerate(lines, self.number + 1) if line and not line.isspace()]
+        return numbers, [lines[number - self.number - 1] for number in numbers]
+
 
 def _lines_of(pieces: Iterator[Line | LineBlock]) -> Iterator[Line]:
     for piece in pieces:

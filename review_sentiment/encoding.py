@@ -879,6 +879,47 @@ def _ragged_rows(flat: np.ndarray, counts: np.ndarray, index: WordIndex,
     return rows, np.array(lengths, dtype=np.int64)
 
 
+def encode_runs(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`encode_ragged`'s rows before they are joined: one int32 array of <PAD>, <START>, the
+    batch's word ids and each size of n-gram's ids (as `_ragged_rows` finds them), and for each
+    text where each run its row is made of (<START>, its words, its pairs...) starts in that
+    array and how long it is, ``[len(texts), 1 + ngrams]`` each. `rows_of_runs` copies any texts'
+    rows out of it, padded, in one pass: what a chunk of the model's input needs, without the
+    ragged copy of every row first."""
+    word_ids, counts = _batch_word_ids(texts, index, settings)
+    flat = np.asarray(word_ids, dtype=np.int64)
+    columns = [flat, *_ngrams_of_neighbours(flat, index, settings)]
+    ids = np.concatenate([np.array([PAD_ID, START_ID], dtype=np.int32), *columns], dtype=np.int32)
+    firsts = np.cumsum(counts) - counts
+    starts = np.empty((len(counts), 1 + len(columns)), dtype=np.int64)
+    sizes = np.empty_like(starts)
+    starts[:, 0], sizes[:, 0] = 1, 1  # <START>, at ids[1]
+    offset = 2
+    for size, column in enumerate(columns, 1):
+        starts[:, size] = offset + firsts
+        sizes[:, size] = np.maximum(counts - (size - 1), 0)  # as `model_row`: a text's n-grams of this size
+        offset += len(column)
+    return ids, starts, sizes
+
+
+def rows_of_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], chosen: np.ndarray) -> np.ndarray:
+    """The rows of texts `chosen` (positions in the batch `encode_runs` encoded), in that order,
+    each padded with <PAD> to the longest of them: ``encode_batch`` of those texts."""
+    ids, starts, sizes = runs
+    sizes = sizes[chosen]
+    lengths = sizes.sum(axis=1)
+    run_sizes = sizes.ravel()
+    run_ends = np.cumsum(run_sizes)
+    if not len(chosen):
+        return np.zeros((0, 1), dtype=np.int32)
+    # Each place of the rows one after another: its run's start, plus how far into the run it is.
+    where = np.repeat(starts[chosen].ravel() - (run_ends - run_sizes), run_sizes) + np.arange(run_ends[-1])
+    width = int(lengths.max())
+    rows = np.full((len(chosen), width), PAD_ID, dtype=np.int32)
+    rows[np.arange(width) < lengths[:, np.newaxis]] = ids.take(where)  # row by row, as `where` runs
+    return rows
+
+
 def _ngrams_of_neighbours(flat: np.ndarray, index: WordIndex, settings: EncodingSettings) -> list[np.ndarray]:
     """For each n-gram size from 2: the id of the n-gram starting at each word of `flat` that has
     enough words after it (as `ngram_bucket_ids` or the index's pairs give them)."""

@@ -21,8 +21,10 @@ from review_sentiment.encoding import (
     _lookup,
     encode_batch,
     encode_ragged,
+    encode_runs,
     model_row,
     pad_rows,
+    rows_of_runs,
     tokenise,
 )
 
@@ -62,6 +64,16 @@ def assert_same_rows(texts, text_words, index, encoding, batch_size=1024):
         batch = encode_batch(chunk, index, encoding)
         width = None if encoding.dynamic_length else encoding.row_width
         assert batch.dtype == np.int32 and np.array_equal(batch, pad_rows(expected, width))
+        if encoding.dynamic_length and chunk:
+            assert_same_rows_of_runs(chunk, expected, index, encoding)
+
+
+def assert_same_rows_of_runs(texts, expected, index, encoding):
+    """rows_of_runs (the model's chunks) of all the texts, of every third backwards, and of each alone."""
+    runs = encode_runs(texts, index, encoding)
+    for chosen in (np.arange(len(texts)), np.arange(len(texts))[::-3], *np.arange(len(texts))[:20, np.newaxis]):
+        rows = rows_of_runs(runs, chosen)
+        assert rows.dtype == np.int32 and np.array_equal(rows, pad_rows([expected[i] for i in chosen]))
 
 
 @pytest.fixture(scope="module")
