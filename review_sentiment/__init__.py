@@ -13,10 +13,31 @@ Modules whose names start with an underscore are private: the app, the trainer a
 `desktop` or `trainer`.
 """
 
-from review_sentiment._bundle import BundleError
-from review_sentiment._classify import SeenWord, Verdict
-from review_sentiment._model import Model, load
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN
+
+
+def __getattr__(name: str):
+    """The rest of the API on first use: `import review_sentiment` (and every `python -m
+    review_sentiment ...`, which imports this package first) does not load numpy and onnxruntime
+    before a command has had its say about them (`__main__`)."""
+    if name == "BundleError":
+        from review_sentiment._bundle import BundleError as value
+    elif name in ("SeenWord", "Verdict"):
+        from review_sentiment import _classify
+
+        value = getattr(_classify, name)
+    elif name in ("Model", "load"):
+        from review_sentiment import _model
+
+        value = getattr(_model, name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 __all__ = [
     "BundleError",

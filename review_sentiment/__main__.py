@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["classify"]:
+        # numpy's OpenBLAS starts a pool of threads when it loads (60-80 ms of each start on two
+        # cores); classify does no linear algebra. Only before numpy's first import, and never
+        # over the person's own setting.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from review_sentiment._cli import main as classify_main
 
         return classify_main(argv[1:])
