@@ -557,7 +557,7 @@ def classify_reviews(
         scored = _score_in_workers(bundle, batches, workers, explain, model_in_workers)
     else:
         scored = _score_here(bundle, batches, explain)
-    made_by = (bundle.name, bundle.word_index.sha256)  # hashed once: the index is large
+    made_by = (bundle.name, bundle.word_index_sha256)
     try:
         for batch, verdicts in scored:
             if cancelled is not None and cancelled.is_set():
@@ -593,7 +593,7 @@ def classify_to_text(
             yield render(results)
         return
     size = _rows_per_batch(bundle.settings, batch_size)
-    made_by = (bundle.name, bundle.word_index.sha256)  # hashed once: the index is large
+    made_by = (bundle.name, bundle.word_index_sha256)
     pool = _worker_pool(bundle, workers, explain, True, (render, band, size, made_by))
     in_flight: collections.deque = collections.deque()
     found: collections.Counter = collections.Counter()  # reviews rendered per file whose lines came in blocks
@@ -803,20 +803,25 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _worker_bundle():
-    """The worker's bundle with a session of its own (a session must not cross a fork), made on
-    first use so a failure reaches the parent as the task's error, and checked to give exactly
-    the parent's probabilities on a few rows: the file could have changed since the parent read it."""
+    """The worker's bundle, ready to run. With a check (see `_worker_pool`), a session of its own
+    (the parent's may have threads, which do not cross a fork), made on first use so a failure
+    reaches the parent as the task's error, and checked to give exactly the parent's probabilities
+    on a few rows: the file could have changed since the parent read it. Without one, the parent's
+    session as forked: it runs on the calling thread alone, so nothing of it was lost in the fork,
+    and nothing is read again."""
     state = _worker_state
     if not state["ready"]:
-        from review_sentiment._bundle import BundleError, _session
-
         parent_bundle = state["bundle"]
-        bundle = dataclasses.replace(parent_bundle, session=_session(parent_bundle.path, threads=1))
-        rows, expected = state["check"]
-        if not np.array_equal(bundle.raw_probabilities(rows), expected):
-            raise BundleError(bundle.path, "changed on disk while it was in use (a worker process read "
-                              "other probabilities from it)", "Run the command again once the file stays put")
-        state.update(bundle=bundle, ready=True)
+        if state["check"] is not None:
+            from review_sentiment._bundle import BundleError, _session
+
+            bundle = dataclasses.replace(parent_bundle, session=_session(parent_bundle.path, threads=1))
+            rows, expected = state["check"]
+            if not np.array_equal(bundle.raw_probabilities(rows), expected):
+                raise BundleError(bundle.path, "changed on disk while it was in use (a worker process read "
+                                  "other probabilities from it)", "Run the command again once the file stays put")
+            state.update(bundle=bundle)
+        state.update(ready=True)
     return state["bundle"]
 
 
@@ -862,10 +867,24 @@ def _score_in_workers(bundle, batches: Iterator[list[Review]], workers: int, exp
 def _worker_pool(bundle, workers: int, explain, run_model: bool, render: tuple | None = None) -> ProcessPoolExecutor:
     forking = sys.platform.startswith("linux")
     context = multiprocessing.get_context("fork" if forking else "spawn")
-    check = _check_rows(bundle) if run_model else ()
+    # Forked workers run the parent's session when it has no threads of its own (`classify`'s:
+    # 30-50 ms and a copy of the model saved per worker); else their own, checked against it.
+    shared = forking and _runs_on_calling_thread(bundle.session)
+    check = None if shared else _check_rows(bundle) if run_model else ()
     sent = bundle if forking else _EncodingOnly(bundle.word_index, bundle.settings)
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=(sent, os.getpid(), run_model, explain if run_model else None, check, render))
+
+
+def _runs_on_calling_thread(session) -> bool:
+    """True for a session that runs each call on the calling thread alone (no pool of threads)."""
+    try:
+        options = session.get_session_options()
+    except (AttributeError, RuntimeError):  # not an onnxruntime session (a test's stand-in)
+        return False
+    import onnxruntime as ort
+
+    return options.intra_op_num_threads == 1 and options.execution_mode == ort.ExecutionMode.ORT_SEQUENTIAL
 
 
 @dataclass(frozen=True)

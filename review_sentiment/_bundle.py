@@ -14,6 +14,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,12 @@ class ModelBundle:
     @property
     def folder(self) -> Path:
         return self.path.parent
+
+    @cached_property
+    def word_index_sha256(self) -> str:
+        """The word index's hash (what every record names the model by): checked against the
+        bundle's own at load and kept, as hashing the index anew takes 10-20 ms."""
+        return self.word_index.sha256
 
     def asset(self, filename: str) -> Path | None:
         """A file beside the model (curves, card), if the bundle has it."""
@@ -598,6 +605,7 @@ def _load_bundle(path: Path | str, run_seconds: float, threads: int | None) -> M
         temperature=temperature, name=name, architecture=meta.get(fmt.KEY_ARCHITECTURE, "unknown"),
         card=card, card_problem=card_problem, run_seconds=run_seconds,
     )
+    bundle.word_index_sha256 = meta[fmt.KEY_WORD_INDEX_SHA256]  # what `_word_index` checked the index's hash against
     bundle.additive = for_bundle(bundle)  # checked on the bundle's samples; None: leave-one-out
     return bundle
 

@@ -71,7 +71,7 @@ class Model:
     @cached_property
     def word_index_sha256(self) -> str:
         """SHA-256 of the bundle's word index: two models with the same hash read text alike."""
-        return self._bundle.word_index.sha256
+        return self._bundle.word_index_sha256
 
     @property
     def temperature(self) -> float:

@@ -87,19 +87,38 @@ def test_a_model_that_loops_on_real_reviews_is_stopped_and_the_command_exits_2(t
     assert "took longer than 1 s" in capsys.readouterr().err
 
 
-def test_a_model_file_replaced_after_loading_is_caught_by_the_workers(tmp_path, real_reviews):
-    """Each worker process opens the model again; it must be the model the command checked."""
-    from review_sentiment._batch import InputMode, ReviewReader, classify_reviews, find_input_files
+def _swapped_after_loading(tmp_path, real_reviews, threads: int):
+    from review_sentiment._batch import InputMode, ReviewReader, find_input_files
 
     folder = tmp_path / "swapped"
     shutil.copytree(forge.SEED, folder)
-    bundle = load_bundle(folder, run_seconds=BUDGET, threads=1)
+    bundle = load_bundle(folder, run_seconds=BUDGET, threads=threads)
     shutil.copy(sorted(forge.SEED.parent.glob("bigram-nb-*"))[-1] / fmt.MODEL_FILE, folder / fmt.MODEL_FILE)
     reviews = tmp_path / "reviews.txt"
     reviews.write_text("\n".join(r.replace("\n", " ") for r in real_reviews), encoding="utf-8")
-    reader = ReviewReader(find_input_files([reviews]), InputMode.LINE)
+    return bundle, ReviewReader(find_input_files([reviews]), InputMode.LINE)
+
+
+def test_a_model_file_replaced_after_loading_is_caught_by_workers_that_open_it_again(tmp_path, real_reviews):
+    """A session with threads of its own cannot cross a fork: each worker opens the model again,
+    and it must be the model the command checked."""
+    from review_sentiment._batch import classify_reviews
+
+    bundle, reader = _swapped_after_loading(tmp_path, real_reviews, threads=2)
     with pytest.raises(BundleError, match="changed on disk while it was in use"):
         list(classify_reviews(bundle, reader, workers=2, model_in_workers=True))
+
+
+def test_a_model_file_replaced_after_loading_changes_nothing_for_workers_that_share_the_session(tmp_path, real_reviews):
+    """`classify`'s session runs on the calling thread alone: forked workers run it as it is, the
+    model the command checked, and never read the file again."""
+    from review_sentiment._batch import classify_reviews
+
+    bundle, reader = _swapped_after_loading(tmp_path, real_reviews, threads=1)
+    results = [r for batch in classify_reviews(bundle, reader, workers=2, model_in_workers=True) for r in batch]
+    assert len(results) == len(real_reviews) and all(r.ok for r in results)
+    expected = bundle.classify_texts([r.text for r in results])
+    assert [r.probability for r in results] == expected.tolist()
 
 
 def test_bundle_errors_cross_process_boundaries_as_themselves():
