@@ -1,10 +1,10 @@
-"""How fast `python -m desktop classify` is, end to end, on real IMDB reviews; and Keras for the ratio.
+"""How fast `python -m review_sentiment classify` is, end to end, on real IMDB reviews; and Keras for the ratio.
 
 Run by hand (never from the tests), on a quiet machine:
 
     uv run --group train python benchmarks/classify_throughput.py [--model PATH] [--workdir /tmp/review-bench]
 
-Cases, each a fresh `python -m desktop classify` process timed from launch to exit (the median
+Cases, each a fresh `python -m review_sentiment classify` process timed from launch to exit (the median
 of --repeat runs, default 5; memory is sampled in one more run, which is not timed):
 - per-line: the 25,000 IMDB reviews twice over (50,000 lines, newlines inside a review replaced
   by spaces), and four times over (100,000) to show that memory does not grow with the input;
@@ -33,12 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _shared import reference_loop_seconds  # noqa: E402
-
 
 def _child(argv: list[str]) -> None:
-    """Inside the timed process: run the CLI, then report CPU time and peak memory as JSON on stderr."""
-    from desktop.__main__ import main
+    """Inside the timed process: run the command as `python -m review_sentiment` does (nothing
+    imported before it, the same exit), then report CPU time and peak memory as JSON on stderr."""
+    from review_sentiment.__main__ import exit_without_teardown, main
 
     code = main(argv)
     # VmHWM, not ru_maxrss: on Linux ru_maxrss starts from the parent's peak at fork.
@@ -52,7 +51,7 @@ def _child(argv: list[str]) -> None:
         "main_rss_mb": (peak_kb or own.ru_maxrss) / 1024,
         "worker_rss_mb": workers.ru_maxrss / 1024,
     }), file=sys.stderr)
-    sys.exit(code)
+    exit_without_teardown(code)
 
 
 def _runtime_packages():
@@ -216,6 +215,7 @@ def keras_ratio(model_path: str | None, workdir: Path) -> dict:
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         _child(sys.argv[2:])
+    from _shared import reference_loop_seconds  # numpy: not in the timed process before the command
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="bundle to benchmark (default: the shipped one)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/review-bench"))
