@@ -162,6 +162,10 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
     callbacks = []
     if recipe.early_stopping and not refit:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True))
+    if recipe.average_last_epochs:
+        from trainer.averaging import LastEpochsAverage
+
+        callbacks.append(LastEpochsAverage(recipe.average_last_epochs, callbacks[0] if callbacks else None))
     validation = None if refit else split.validation
     model, history, val_probabilities, x_test = _fit(recipe, settings, trained_on, validation, split.test,
                                                      word_index, epochs, batch_size, options.seed, callbacks)
@@ -212,12 +216,13 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
                 "epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
                 "loss": "binary_crossentropy", "early_stopping": recipe.early_stopping and not refit,
                 "ngrams": settings.ngrams, "dynamic_length": settings.dynamic_length,
-                "ngram_buckets": settings.ngram_buckets,
+                "ngram_buckets": settings.ngram_buckets, "average_last_epochs": recipe.average_last_epochs,
             },
             "encoding": settings.to_dict(),
             "word_index": {"entries": len(word_index), "sha256": word_index.sha256},
             "epochs_run": len(history["loss"]),
             "best_epoch": int(np.argmin(history["val_loss"])) + 1 if "val_loss" in history else None,
+            **({"averaged_epochs": callbacks[-1].averaged_epochs} if recipe.average_last_epochs else {}),
             "parameters": int(model.count_params()),
             "calibration": {"method": "temperature", "temperature": temperature,
                             "fitted_on": REFIT_TEMPERATURE_SOURCE if refit else "validation"},
