@@ -18,4 +18,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if sys.argv[1:2] == ["classify"]:  # headless: end as `python -m review_sentiment classify` does
+        from review_sentiment.__main__ import exit_without_teardown
+
+        exit_without_teardown(code)
+    sys.exit(code)
