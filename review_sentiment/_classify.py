@@ -99,10 +99,11 @@ def classify_text(bundle, text: str, band: float = DEFAULT_UNCERTAIN_BAND, *, ex
                   by_sentence: bool = False) -> Verdict:
     """The verdict for one text, with per-word contributions unless `explain` is False, and with
     each sentence's own verdict if `by_sentence`."""
-    verdict = classify_texts(bundle, [text], band, explain=explain)[0]
-    if by_sentence:
-        verdict = replace(verdict, sentences=classify_sentences(bundle, text, verdict.read_until))
-    return verdict
+    (reading,) = read_reviews(bundle, [text], explain=explain)
+    encoded = reading.encoded
+    read_until = encoded.tokens[encoded.kept - 1].end if encoded.kept else 0
+    sentences = classify_sentences(bundle, text, read_until, encoded) if by_sentence else ()
+    return _verdict(bundle, reading, band, text, sentences)
 
 
 def classify_texts(
@@ -113,7 +114,7 @@ def classify_texts(
     return [_verdict(bundle, reading, band, text) for reading, text in zip(readings, texts)]
 
 
-def _verdict(bundle, reading: Reading, band: float, text: str) -> Verdict:
+def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[Sentence, ...] = ()) -> Verdict:
     encoded = reading.encoded
     probability = float(bundle.calibrate(np.array([reading.raw_probability]))[0])
     weights = [] if reading.contributions is None else reading.contributions.tolist()
@@ -142,6 +143,7 @@ def _verdict(bundle, reading: Reading, band: float, text: str) -> Verdict:
         method=reading.method,
         pair_shares=None if reading.pair_shares is None else tuple(reading.pair_shares.tolist()),
         triple_shares=None if reading.triple_shares is None else tuple(reading.triple_shares.tolist()),
+        sentences=sentences,
         note=note,
     )
 
