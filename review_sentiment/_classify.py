@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import repeat
+from operator import attrgetter, ne
 from typing import NamedTuple
 
 import numpy as np
 
-from review_sentiment.encoding import FIRST_WORD_ID, UNK_ID, decode
+from review_sentiment.encoding import FIRST_WORD_ID, UNK_ID, EncodedText, decode
 
 from review_sentiment._explain import Reading, read_reviews
 from review_sentiment._reasons import Reason, strongest
@@ -117,18 +119,16 @@ def classify_texts(
 def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[Sentence, ...] = ()) -> Verdict:
     encoded = reading.encoded
     probability = float(bundle.calibrate(np.array([reading.raw_probability]))[0])
-    weights = [] if reading.contributions is None else reading.contributions.tolist()
-    weights += [None] * (len(encoded.tokens) - len(weights))
-    words = tuple(
-        SeenWord(token.text, token.start, token.end, token_id != UNK_ID, i < encoded.kept, weight)
-        for i, (token, token_id, weight) in enumerate(zip(encoded.tokens, encoded.token_ids, weights))
-    )
-    known = sum(1 for w in words if w.read and w.known)
-    read_until = encoded.tokens[encoded.kept - 1].end if encoded.kept else 0
+    kept, token_ids = encoded.kept, encoded.token_ids
+    words = _seen_words(encoded, reading.contributions)
+    known = kept - token_ids[:kept].count(UNK_ID)
+    read_until = encoded.tokens[kept - 1].end if kept else 0
     read_part = text[: read_until] if encoded.truncated else text
-    common = sum(1 for i in encoded.token_ids[: encoded.kept] if FIRST_WORD_ID <= i < FIRST_WORD_ID + COMMONEST_IDS)
-    note = not_a_review_note(encoded.kept, known, common, sum(t.end - t.start for t in encoded.tokens[: encoded.kept]),
-                             len("".join(read_part.split())))
+    read_ids = encoded.ids[1 : 1 + kept]  # the row's words are the ids of the words read
+    common = int(np.count_nonzero((read_ids >= FIRST_WORD_ID) & (read_ids < FIRST_WORD_ID + COMMONEST_IDS)))
+    read_tokens = encoded.tokens[:kept]
+    word_characters = sum(map(attrgetter("end"), read_tokens)) - sum(map(attrgetter("start"), read_tokens))
+    note = not_a_review_note(kept, known, common, word_characters, len("".join(read_part.split())))
     return Verdict(
         label=_label(probability, band, known),
         probability=probability,
@@ -146,6 +146,22 @@ def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[
         sentences=sentences,
         note=note,
     )
+
+
+def _seen_words(encoded: EncodedText, contributions: np.ndarray | None) -> tuple[SeenWord, ...]:
+    """Each word of the text as the model met it (made as tuples: a long review has thousands)."""
+    tokens, kept = encoded.tokens, encoded.kept
+    if not tokens:
+        return ()
+    texts, starts, ends = zip(*tokens)
+    weights = [] if contributions is None else contributions.tolist()
+    weights += [None] * (len(tokens) - len(weights))
+    known = map(ne, encoded.token_ids, repeat(UNK_ID))
+    read = [True] * kept + [False] * (len(tokens) - kept)
+    return tuple(map(_new_tuple, repeat(SeenWord), zip(texts, starts, ends, known, read, weights)))
+
+
+_new_tuple = tuple.__new__
 
 
 def _label(probability: float, band: float, known_words: int) -> str:
