@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _shared import keras_twin, machine, median_ms  # noqa: E402
+from _shared import keras_twin, machine, median_ms, reference_loop_seconds  # noqa: E402
 from review_sentiment._bundle import default_models_dir, load_bundle  # noqa: E402
 from review_sentiment._classify import classify_text  # noqa: E402
 from review_sentiment.encoding import encode, tokenise  # noqa: E402
@@ -63,6 +63,7 @@ def main() -> int:
     print(f"app path (verdict + {verdict.words_read} contributions, {verdict.method} + "
           f"{len(verdict.sentences)} sentence verdicts): median {app_ms:.2f} ms over {args.runs} runs")
     print(f"  without the sentence view: median {words_ms:.2f} ms; verdict alone: median {plain_ms:.2f} ms")
+    print(f"reference loop (the machine's speed right now, see benchmarks/_shared.py): {reference_loop_seconds():.2f} s")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     model = keras_twin(bundle)
