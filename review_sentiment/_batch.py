@@ -584,30 +584,38 @@ def classify_to_text(
 
     With workers (Linux), the whole of a batch is done in a worker: lines read one review per
     line reach it as undecoded blocks (`ReviewReader.pieces`), which it decodes, splits,
-    classifies, explains and renders, so this process only reads bytes and writes text. The
-    same functions make the same records as `classify_reviews` followed by `render` (a test
-    compares them); elsewhere that is what runs.
+    classifies, explains and renders, so this process only reads bytes and writes text; without
+    workers, this process does the same work items itself. The same functions make the same
+    records as `classify_reviews` followed by `render` (tests compare them); with workers
+    elsewhere, that is what runs.
     """
-    if workers <= 0 or not sys.platform.startswith("linux"):
+    if workers > 0 and not sys.platform.startswith("linux"):
         for results in classify_reviews(bundle, reader, band, batch_size, cancelled, workers, explain, True):
             yield render(results)
         return
     size = _rows_per_batch(bundle.settings, batch_size)
     made_by = (bundle.name, bundle.word_index_sha256)
+    found: collections.Counter = collections.Counter()  # reviews rendered per file whose lines came in blocks
+    if workers <= 0:  # the same work items, done here by what a worker runs
+        for work in _work_items(reader.pieces(), size):
+            if cancelled is not None and cancelled.is_set():
+                return
+            done = work if isinstance(work, FileEnd) else _render_work(bundle, explain, (render, band, size, made_by), work)
+            yield from _finished(done, found, render, band, made_by)
+        return
     pool = _worker_pool(bundle, workers, explain, True, (render, band, size, made_by))
     in_flight: collections.deque = collections.deque()
-    found: collections.Counter = collections.Counter()  # reviews rendered per file whose lines came in blocks
     try:
         for work in _work_items(reader.pieces(), size):
             if cancelled is not None and cancelled.is_set():
                 return
             in_flight.append(work if isinstance(work, FileEnd) else pool.submit(_render_in_worker, work))
             while len(in_flight) > 2 * workers or (in_flight and isinstance(in_flight[0], FileEnd)):
-                yield from _finished(in_flight.popleft(), found, render, band, made_by)
+                yield from _finished(_outcome(in_flight.popleft()), found, render, band, made_by)
         while in_flight:
             if cancelled is not None and cancelled.is_set():
                 return
-            yield from _finished(in_flight.popleft(), found, render, band, made_by)
+            yield from _finished(_outcome(in_flight.popleft()), found, render, band, made_by)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -631,23 +639,32 @@ def _work_items(pieces: Iterator, size: int) -> Iterator:
         yield batch
 
 
+def _outcome(work):
+    """A work item's `_render_work` tuple (waiting for its worker), or the `FileEnd` itself."""
+    return work if isinstance(work, FileEnd) else work.result()
+
+
 def _finished(work, found: collections.Counter, render, band: float, made_by: tuple[str, str]) -> Iterator:
     if isinstance(work, FileEnd):
         held = found.pop(work.source, 0)  # this file's own count: the same path may come again
         if not work.found and not held:
             yield render(_results([work.error()], _Verdicts(np.empty(0), np.empty(0, dtype=bool)), band, made_by))
         return
-    rendered, source, reviews = work.result()
+    rendered, source, reviews = work
     if source is not None:
         found[source] += reviews
     yield rendered
 
 
 def _render_in_worker(work: list[Review] | ReviewBlock):
-    """One work item, done in a worker: its reviews' records as `render` makes them, the file its
-    lines came from (None for reviews read here), and how many reviews that block held."""
-    render, band, size, made_by = _worker_state["render"]
-    bundle, explain = _worker_bundle(), _worker_state["explain"]
+    """`_render_work` in a worker process."""
+    return _render_work(_worker_bundle(), _worker_state["explain"], _worker_state["render"], work)
+
+
+def _render_work(bundle, explain, rendering: tuple, work: list[Review] | ReviewBlock):
+    """One work item: its reviews' records as `render` makes them, the file its lines came from
+    (None for reviews read here), and how many reviews that block held."""
+    render, band, size, made_by = rendering
     if isinstance(work, ReviewBlock) and explain is None:
         rendered = _render_classified_block(bundle, work, render, band, size, made_by)
         if rendered is not None:

@@ -1,7 +1,8 @@
-"""`classify` with worker processes reads lines in undecoded blocks that the workers decode,
-split, classify and format (`classify_to_text`): the same bytes out as the one-process path,
-for awkward files too (blocks of a few bytes, CRLF and lone CR, bad bytes, blank and
-whitespace-only files, a line too long to keep, several files, --explain)."""
+"""`classify` reads lines in undecoded blocks that the workers (or, with --jobs 0, the command
+itself) decode, split, classify and format (`classify_to_text`): the same bytes out as a `Review`
+per line, `classify_reviews` and the writer, for awkward files too (blocks of a few bytes, CRLF
+and lone CR, bad bytes, blank and whitespace-only files, a line too long to keep, several files,
+--explain)."""
 
 from __future__ import annotations
 
@@ -47,12 +48,30 @@ def test_workers_write_what_one_process_writes(tmp_path, imdb_split, monkeypatch
         code = classify_main(["--per-line", "--quiet", "--jobs", jobs, *options, "--output", str(output), *paths])
         assert code == 1  # some inputs failed, the rest was written
         written[jobs] = output.read_bytes()
-    assert written["2"] == written["0"]
+    assert written["2"] == written["0"] == _written_by_the_general_path(tmp_path, paths, options)
     text = written["2"].decode()
     for expected in ("blank.txt contains no reviews", "nbsp-only.txt contains no reviews", "too long to be one review",
                      "read as cp1252", "empty.txt is empty"):
         assert expected in text, expected
     assert text.count("\n") > 60
+
+
+def _written_by_the_general_path(tmp_path, paths, options) -> bytes:
+    """What a `Review` per line, `classify_reviews` and `ResultWriter.write` make of the files."""
+    from review_sentiment._batch import InputMode, ReviewReader, classify_reviews, find_input_files
+    from review_sentiment._bundle import default_models_dir, load_bundle
+    from review_sentiment._cli import _explainer
+    from review_sentiment._export import ResultWriter
+
+    output_format = "jsonl" if "jsonl" in options else "csv"
+    explain = _explainer(output_format) if "--explain" in options else None
+    output = tmp_path / "out-general.txt"
+    bundle = load_bundle(default_models_dir(), threads=1)
+    reader = ReviewReader(find_input_files(paths), InputMode.LINE)
+    with ResultWriter(output, output_format, overwrite=True, explain=explain is not None) as writer:
+        for results in classify_reviews(bundle, reader, explain=explain):
+            writer.write(results)
+    return output.read_bytes()
 
 
 def test_a_big_file_in_real_blocks_gives_the_libraries_probabilities(tmp_path, many_reviews):
