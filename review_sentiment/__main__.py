@@ -10,12 +10,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["classify"]:
-        # Before numpy and onnxruntime load, never over the person's own settings: numpy's OpenBLAS
-        # starts a pool of threads (60-80 ms of each start on two cores; classify does no linear
-        # algebra), and onnxruntime 1.2x's telemetry a thread and a SQLite store it writes at
-        # import and at exit (~50 ms; this program is offline, it sends nothing anywhere).
+        # Before numpy loads, never over the person's own setting: its OpenBLAS starts a pool of
+        # threads (60-80 ms of each start on two cores), and classify does no linear algebra.
+        # (onnxruntime's telemetry, a thread and a store written at import and exit, is off for
+        # the whole package: `_bundle`.)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         from review_sentiment._cli import main as classify_main
 
         return classify_main(argv[1:])

@@ -18,7 +18,15 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
+
+# This program is offline and sends nothing anywhere: onnxruntime 1.2x on Linux would otherwise
+# start a thread when imported, keep its events in a SQLite store under ~/.cache/Microsoft and try
+# to upload them (and write that store at exit). Read once, at onnxruntime's first import.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+import onnxruntime as ort  # noqa: E402
+
+if hasattr(ort, "disable_telemetry_events"):  # imported before this module: stop its events at least
+    ort.disable_telemetry_events()
 
 from review_sentiment.encoding import (
     FIRST_WORD_ID,
