@@ -19,7 +19,7 @@ from operator import attrgetter
 import numpy as np
 
 from review_sentiment.encoding import (
-    _MOST_CHARS_IN_A_TAG, _TAG, FIRST_WORD_ID, UNK_ID, EncodedText, EncodingSettings, encode_batch, words,
+    _MOST_CHARS_IN_A_TAG, _TAG, FIRST_WORD_ID, UNK_ID, EncodedText, EncodingSettings, encode_batch, pad_rows, words,
 )
 from review_sentiment._verdict import UNCERTAIN, label_for
 
@@ -92,11 +92,7 @@ def _sentence_rows(text: str, spans: list[tuple[int, int]], encoded: EncodedText
         for number, piece, row in zip(missing, pieces, encode_batch(pieces, bundle.word_index, settings)):
             count = min(len(words(piece)), settings.max_length - 1)
             rows[number], known[number] = row, int((row[1 : 1 + count] >= FIRST_WORD_ID).sum())
-    width = max(len(row) for row in rows) if settings.dynamic_length else settings.row_width
-    batch = np.zeros((len(rows), width), dtype=np.int32)
-    for number, row in enumerate(rows):
-        batch[number, : len(row)] = row
-    return batch, known
+    return pad_rows(rows, None if settings.dynamic_length else settings.row_width), known
 
 
 def _cut_from_review(text: str, spans: list[tuple[int, int]], encoded: EncodedText,
