@@ -665,8 +665,8 @@ def _render_work(bundle, explain, rendering: tuple, work: list[Review] | ReviewB
     """One work item: its reviews' records as `render` makes them, the file its lines came from
     (None for reviews read here), and how many reviews that block held."""
     render, band, size, made_by = rendering
-    if isinstance(work, ReviewBlock) and explain is None:
-        rendered = _render_classified_block(bundle, work, render, band, size, made_by)
+    if isinstance(work, ReviewBlock) and (explain is None or render.writes_fields_of(explain)):
+        rendered = _render_classified_block(bundle, work, render, band, size, made_by, explain is not None)
         if rendered is not None:
             return rendered
     reviews = work.reviews() if isinstance(work, ReviewBlock) else work
@@ -678,21 +678,29 @@ def _render_work(bundle, explain, rendering: tuple, work: list[Review] | ReviewB
     return render(results), (work.source if isinstance(work, ReviewBlock) else None), len(reviews)
 
 
-def _render_classified_block(bundle, work: ReviewBlock, render, band: float, size: int, made_by: tuple[str, str]):
+def _render_classified_block(bundle, work: ReviewBlock, render, band: float, size: int, made_by: tuple[str, str],
+                             explained: bool = False):
     """`_render_in_worker` of a block whose lines all decoded in the file's encoding (the usual
-    case), without a `Review` and a `ReviewResult` per line: the same batches, verdicts and
-    records (tests compare them). None when it needs the general path (the renderer writes more)."""
+    case), without a `Review` and a `ReviewResult` per line: the same batches, verdicts, and with
+    `explained` explanations (which the renderer formats itself), and the same records (tests
+    compare them). None when it needs the general path (the renderer writes more)."""
     found = work.block.texts()
     if found is None:
         return None
     numbers, texts = found
-    probabilities, labels = [], []
+    explain = None
+    if explained:
+        from review_sentiment._explain_batch import explanations_of as explain
+    probabilities, labels, explanations = [], [], [] if explained else None
     for start, end in _batch_bounds(texts, size):
         chosen = texts[start:end]
-        verdicts = _verdicts(bundle, chosen, _model_batches(chosen, bundle.word_index, bundle.settings))
+        verdicts = _verdicts(bundle, chosen, _model_batches(chosen, bundle.word_index, bundle.settings), explain)
         probabilities += verdicts.probabilities.tolist()
         labels += _labels(verdicts, band)
-    rendered = render.classified_lines(work.source, numbers, labels, probabilities, work.warning, *made_by)
+        if explained:
+            explanations += verdicts.explained
+    rendered = render.classified_lines(work.source, numbers, labels, probabilities, work.warning, *made_by,
+                                       texts=texts if explained else None, explanations=explanations)
     return None if rendered is None else (rendered, work.source, len(texts))
 
 

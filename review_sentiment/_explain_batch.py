@@ -251,17 +251,29 @@ class ExplainedBatch(list):
         self.raw_probabilities = raw_probabilities
 
 
+def explanations_of(bundle, texts: Sequence[str], model_batches: list | None = None) -> ExplainedBatch:
+    """`classify_reviews(explain=...)` for a renderer that formats explanations itself
+    (`Renderer.classified_lines`): each text's `Explanation`, with the raw probabilities."""
+    return ExplainedBatch(*_explained_and_raw(bundle, texts, model_batches))
+
+
 def jsonl_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> ExplainedBatch:
     """`classify_reviews(explain=...)` for JSON lines: each text's explanation fields, formatted
     (`explanations_fields_json`) where the model ran, so a worker process does the formatting."""
-    explained, raw = _explained_and_raw(bundle, texts, model_batches)
-    return ExplainedBatch([(fields,) for fields in explanations_fields_json(texts, explained)], raw)
+    explained = explanations_of(bundle, texts, model_batches)
+    return ExplainedBatch([(fields,) for fields in explanations_fields_json(texts, explained)],
+                          explained.raw_probabilities)
 
 
 def csv_fields(bundle, texts: Sequence[str], model_batches: list | None = None) -> ExplainedBatch:
     """`classify_reviews(explain=...)` for CSV: each text's log-odds, baseline and top phrases."""
-    explained, raw = _explained_and_raw(bundle, texts, model_batches)
-    return ExplainedBatch([(e.log_odds, e.baseline, top_phrases(text, e)) for text, e in zip(texts, explained)], raw)
+    explained = explanations_of(bundle, texts, model_batches)
+    return ExplainedBatch(explanations_fields_csv(texts, explained), explained.raw_probabilities)
+
+
+def explanations_fields_csv(texts: Sequence[str], explanations: Sequence[Explanation]) -> list[tuple]:
+    """Each text's CSV explanation fields: its log-odds, baseline and top phrases."""
+    return [(e.log_odds, e.baseline, top_phrases(text, e)) for text, e in zip(texts, explanations)]
 
 
 def explanation_fields_json(text: str, explanation: Explanation) -> str:
@@ -317,25 +329,41 @@ def explanations_fields_json(texts: Sequence[str], explanations: Sequence[Explan
     1e6 or more or not finite, a text of a million characters or more) is formatted by
     `explanation_fields_json`; a test checks both agree, on real reviews and on generated texts.
     """
+    return [str(part, "utf-8") for part in _fields_json_parts(texts, explanations, [""] * len(texts), b"")]
+
+
+def explanations_records_json(texts: Sequence[str], explanations: Sequence[Explanation], prefixes: Sequence[str],
+                              suffix: bytes) -> bytes:
+    """Each review's prefix, its `explanation_fields_json` and `suffix`, one review after
+    another, as UTF-8 bytes: whole JSON-lines records (a prefix holds the record's other fields),
+    made as `explanations_fields_json` makes the fields, without a string per review."""
+    return b"".join(_fields_json_parts(texts, explanations, prefixes, suffix))
+
+
+def _fields_json_parts(texts: Sequence[str], explanations: Sequence[Explanation], prefixes: Sequence[str],
+                       suffix: bytes) -> list:
+    """Each review's prefix, fields and suffix as UTF-8 (bytes-like), in runs of about _WORDS_PER_RUN words."""
     counts = [len(e.starts) for e in explanations]
-    fields: list[str] = []
+    parts: list = []
     start = 0
     while start < len(texts):
         end, words = start + 1, counts[start]
         while end < len(texts) and words + counts[end] <= _WORDS_PER_RUN:
             words, end = words + counts[end], end + 1
-        fields += _run_fields_json(texts[start:end], explanations[start:end], counts[start:end])
+        parts += _run_fields_json(texts[start:end], explanations[start:end], counts[start:end], prefixes[start:end],
+                                  suffix)
         start = end
-    return fields
+    return parts
 
 
-def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation], counts: list[int]) -> list[str]:
-    """`explanations_fields_json` of a few reviews, all at once.
+def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation], counts: list[int],
+                     prefixes: Sequence[str], suffix: bytes) -> list:
+    """`_fields_json_parts` of a few reviews, all at once.
 
-    The fields of all the reviews are written into one byte buffer, each review's after the
-    last: its head (``"log_odds": ..., "explanation": [``, formatted in Python), its words'
-    records (`_word_records`) and the closing ``]`` written over the last record's comma.
-    Each review's fields are then one UTF-8 decoding of its part of the buffer.
+    All the reviews are written into one byte buffer, each after the last: its prefix and head
+    (``"log_odds": ..., "explanation": [``, formatted in Python), its words' records
+    (`_word_records`), the closing ``]`` written over the last record's comma, and the suffix.
+    Each review's part is a view of its bytes in the buffer.
     """
     starts = np.concatenate([e.starts for e in explanations]).astype(np.int64, copy=False)
     ends = np.concatenate([e.ends for e in explanations]).astype(np.int64, copy=False)
@@ -345,25 +373,27 @@ def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation], 
     slow = {i for i, text in enumerate(texts) if len(text) >= _FAST_POSITIONS}
     if unfit.any() or slow:  # rare: those reviews by the % formatter, the others as usual
         slow |= set(np.repeat(np.arange(len(texts)), counts)[unfit].tolist())
-        fields: list = [explanation_fields_json(texts[i], explanations[i]) if i in slow else None
-                        for i in range(len(texts))]
+        parts: list = [(prefixes[i] + explanation_fields_json(texts[i], explanations[i])).encode() + suffix
+                       if i in slow else None for i in range(len(texts))]
         fast = [i for i in range(len(texts)) if i not in slow]
         if fast:
-            made = _run_fields_json([texts[i] for i in fast], [explanations[i] for i in fast], [counts[i] for i in fast])
-            for i, field in zip(fast, made):
-                fields[i] = field
-        return fields
-    heads = [(f'"log_odds": {e.log_odds!r}, "baseline": {e.baseline!r}, "method": "{e.method}", '
-              f'"explanation": [').encode() for e in explanations]
+            made = _run_fields_json([texts[i] for i in fast], [explanations[i] for i in fast],
+                                    [counts[i] for i in fast], [prefixes[i] for i in fast], suffix)
+            for i, part in zip(fast, made):
+                parts[i] = part
+        return parts
+    heads = [(f'{prefix}"log_odds": {e.log_odds!r}, "baseline": {e.baseline!r}, "method": "{e.method}", '
+              f'"explanation": [').encode() for prefix, e in zip(prefixes, explanations)]
     source, byte_starts, lengths = _utf8_spans(texts, counts, starts, ends)
     numbers = _Numbers.of(starts, ends, contributions)
     record_lengths = 54 + lengths + numbers.start_widths + numbers.end_widths + numbers.negative + numbers.whole_widths
-    # A review: its head, its records (the last one's comma becomes "]"), or "]" when it has none.
+    # A review: its head, its records (the last one's comma becomes "]"), or "]" when it has none; the suffix.
     counts = np.array(counts, dtype=np.int64)
     head_lengths = np.array([len(h) for h in heads], dtype=np.int64)
     words_end = np.cumsum(counts)
     records_end = np.concatenate(([0], np.cumsum(record_lengths)))
-    review_lengths = head_lengths + records_end[words_end] - records_end[words_end - counts] + (counts == 0)
+    review_lengths = (head_lengths + records_end[words_end] - records_end[words_end - counts] + (counts == 0)
+                      + len(suffix))
     review_ends = np.cumsum(review_lengths)
     review_starts = review_ends - review_lengths
     at = records_end[:-1] + np.repeat(review_starts + head_lengths - records_end[words_end - counts], counts)
@@ -372,10 +402,12 @@ def _run_fields_json(texts: Sequence[str], explanations: Sequence[Explanation], 
     for head, place in zip(heads, review_starts.tolist()):
         buffer[place : place + len(head)] = head
     closing = np.frombuffer(buffer, dtype=np.uint8)
-    closing[review_ends - 1] = ord("]")
+    closing[review_ends - 1 - len(suffix)] = ord("]")
+    if suffix:
+        _windows(buffer, len(suffix))[review_ends - len(suffix)] = np.frombuffer(suffix, dtype=f"V{len(suffix)}")[0]
     del closing  # a bytearray cannot be looked at as text while NumPy holds its memory
     view = memoryview(buffer)
-    return [str(view[begin:end], "utf-8") for begin, end in zip(review_starts.tolist(), review_ends.tolist())]
+    return [view[begin:end] for begin, end in zip(review_starts.tolist(), review_ends.tolist())]
 
 
 def _utf8_spans(texts: Sequence[str], counts: list[int], starts: np.ndarray,
@@ -525,4 +557,5 @@ def top_phrases(text: str, explanation: Explanation, count: int = CSV_PHRASES) -
 
 
 __all__ = ["CSV_PHRASES", "ExplainedBatch", "Explanation", "csv_fields", "explain_batch", "explain_rows",
-           "explanation_fields_json", "explanations_fields_json", "jsonl_fields", "top_phrases"]
+           "explanation_fields_json", "explanations_fields_csv", "explanations_fields_json", "explanations_of",
+           "explanations_records_json", "jsonl_fields", "top_phrases"]

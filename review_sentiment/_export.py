@@ -8,6 +8,7 @@ when asked. File names that are not UTF-8 are written with their odd bytes as ``
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
@@ -134,6 +135,12 @@ def _csv_quoted(text: str) -> str:
     return _csv_writer_line((text, ""))[:-2] if text else ""
 
 
+def _csv_field(text: str) -> str:
+    """`_csv_quoted` of a text that seldom comes twice (no cache): the writer quotes a field with
+    a comma, a quote or a newline (with the "\\n" line ending; a lone CR it leaves as it is)."""
+    return _csv_writer_line((text, ""))[:-2] if "," in text or '"' in text or "\n" in text else text
+
+
 @functools.lru_cache(maxsize=1024)  # a file's name comes back with each of its reviews
 def _csv_text(text: str) -> str:
     """A text field as the CSV writer can keep it: Python's writer leaves a lone CR unquoted (a
@@ -176,11 +183,14 @@ class Renderer:
         return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, errors)
 
     def classified_lines(self, source: str, lines: list[int], labels: list[str], probabilities: list[float],
-                         warning: str, model: str, word_index_sha256: str) -> Rendered | None:
+                         warning: str, model: str, word_index_sha256: str, texts: list[str] | None = None,
+                         explanations: list | None = None) -> Rendered | None:
         """What `self(results)` makes of results that were all classified (no error), each from its
         line of one file, with one warning, made by one model: the same text (a test compares them),
-        without a `ReviewResult` per review. None for records that hold more (explanations, texts)."""
-        if self.explain or self.with_text:
+        without a `ReviewResult` per review. With `explain`, `explanations` holds each review's
+        `_explain_batch.Explanation` (of `texts`), written as `writes_fields_of`'s function would
+        have formatted them. None for records that hold more (the texts) or lack explanations."""
+        if self.with_text or self.explain != (explanations is not None):
             return None
         counts = {POSITIVE: 0, NEGATIVE: 0, UNCERTAIN: 0, "failed": 0}
         for label in labels:
@@ -188,17 +198,42 @@ class Renderer:
         sure = list(map(confidence, probabilities))
         if self.format == "csv":
             head = _csv_quoted(_csv_text(source)) + ","
-            tail = f",{_csv_quoted(_csv_text(warning)) if warning else ''},,{_csv_quoted(model)},{_csv_quoted(word_index_sha256)}\n"
-            text = "".join([f"{head}{line},{label},{p!r},{c!r}{tail}"
-                            for line, label, p, c in zip(lines, labels, probabilities, sure)])
-        else:
-            head = '{"source": ' + json.dumps(writable_name(source), ensure_ascii=False) + ', "line": '
-            tail = (', "warning": ' + json.dumps(writable_name(warning), ensure_ascii=False) + ', "error": "", "model": '
-                    + json.dumps(model, ensure_ascii=False) + ', "word_index_sha256": '
-                    + json.dumps(word_index_sha256, ensure_ascii=False) + "}\n")
-            text = "".join([f'{head}{line}, "label": "{label}", "probability": {p!r}, "confidence": {c!r}{tail}'
-                            for line, label, p, c in zip(lines, labels, probabilities, sure)])
-        return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, [])
+            tail = f",{_csv_quoted(_csv_text(warning)) if warning else ''},,{_csv_quoted(model)},{_csv_quoted(word_index_sha256)}"
+            if explanations is not None:
+                from review_sentiment._explain_batch import explanations_fields_csv
+
+                fields = explanations_fields_csv(texts, explanations)
+                text = "".join([f"{head}{line},{label},{p!r},{c!r}{tail},{log_odds!r},{baseline!r},{_csv_field(top)}\n"
+                                for line, label, p, c, (log_odds, baseline, top)
+                                in zip(lines, labels, probabilities, sure, fields)])
+            else:
+                text = "".join([f"{head}{line},{label},{p!r},{c!r}{tail}\n"
+                                for line, label, p, c in zip(lines, labels, probabilities, sure)])
+            return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, [])
+        head = '{"source": ' + json.dumps(writable_name(source), ensure_ascii=False) + ', "line": '
+        tail = (', "warning": ' + json.dumps(writable_name(warning), ensure_ascii=False) + ', "error": "", "model": '
+                + json.dumps(model, ensure_ascii=False) + ', "word_index_sha256": '
+                + json.dumps(word_index_sha256, ensure_ascii=False))
+        records = [f'{head}{line}, "label": "{label}", "probability": {p!r}, "confidence": {c!r}{tail}'
+                   for line, label, p, c in zip(lines, labels, probabilities, sure)]
+        if explanations is None:
+            text = "".join([record + "}\n" for record in records])
+            return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, [])
+        from review_sentiment._explain_batch import explanations_records_json
+
+        # The explanation's fields go inside each record, as the general path puts them (`_text`).
+        data = explanations_records_json(texts, explanations, [record + ", " for record in records], b"}\n")
+        if self.encoding is None or codecs.lookup(self.encoding).name != "utf-8":
+            text = data.decode("utf-8")
+            return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, [])
+        return Rendered(data, counts, [])
+
+    def writes_fields_of(self, explain) -> bool:
+        """True if `explain` is --explain's function for this format (`_explain_batch.jsonl_fields`
+        or `csv_fields`): `classified_lines` writes from explanations what its fields would be."""
+        from review_sentiment import _explain_batch
+
+        return explain is (_explain_batch.jsonl_fields if self.format == "jsonl" else _explain_batch.csv_fields)
 
     def _text(self, results: list[ReviewResult]) -> str:
         if self.format == "csv":

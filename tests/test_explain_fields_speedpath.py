@@ -21,6 +21,7 @@ from review_sentiment._explain_batch import (
     explain_batch,
     explanation_fields_json,
     explanations_fields_json,
+    explanations_records_json,
 )
 from review_sentiment.encoding import tokenise
 
@@ -86,6 +87,9 @@ def test_generated_texts_and_numbers_are_written_as_the_percent_formatter_writes
     explanations = [explained(text, values) for text, values in reviews]
     fast = explanations_fields_json(texts, explanations)
     assert fast == [explanation_fields_json(t, e) for t, e in zip(texts, explanations)]
+    prefixes = [f'{{"line": {i}, "source": "é{"x" * i}", ' for i in range(len(texts))]
+    assert explanations_records_json(texts, explanations, prefixes, b"}\n") == "".join(
+        f"{prefix}{fields}}}\n" for prefix, fields in zip(prefixes, fast)).encode("utf-8", "surrogatepass")
     for text, e, fields in zip(texts, explanations, fast):
         if not np.all(np.isfinite(e.contributions)):
             continue  # "nan" is not JSON: written as it always was, by the % formatter
@@ -107,8 +111,11 @@ def test_runs_split_between_reviews_give_the_same_strings(monkeypatch):
     texts = [f"review {i} " + " ".join(["word"] * (i % 7)) for i in range(40)]
     explanations = [explained(text, [0.1 * i - 1]) for i, text in enumerate(texts)]
     whole = explanations_fields_json(texts, explanations)
+    records = explanations_records_json(texts, explanations, [f"{i}:" for i in range(40)], b"|")
+    assert records == "".join(f"{i}:{fields}|" for i, fields in enumerate(whole)).encode()
     monkeypatch.setattr(_explain_batch, "_WORDS_PER_RUN", 5)
     assert explanations_fields_json(texts, explanations) == whole
+    assert explanations_records_json(texts, explanations, [f"{i}:" for i in range(40)], b"|") == records
 
 
 @given(st.lists(word_text, min_size=1, max_size=6))
