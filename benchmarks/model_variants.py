@@ -46,6 +46,8 @@ p.add_argument("--smoothing", type=float, default=None)
 p.add_argument("--epochs", type=int, default=30)
 p.add_argument("--patience", type=int, default=3)
 p.add_argument("--batch", type=int, default=64)
+p.add_argument("--length-term", action="store_true", help="z gains a learnt c / sqrt(n) (Recipe.length_term)")
+p.add_argument("--dump", action="store_true", help="save each validation review's and window's log-odds")
 p.add_argument("--swa", action="store_true", help="also score averages of the last K epochs' weights")
 p.add_argument("--crossfit", type=int, choices=(0, 1), default=None,
                help="train on train + validation half K for --epochs (no early stopping); score the other half")
@@ -55,6 +57,8 @@ recipe = RECIPES["trigram-nb"]
 changes = {"dropout": args.dropout}
 if args.lr is not None:
     changes["learning_rate"] = args.lr
+if args.length_term:
+    changes["length_term"] = True
 if args.smoothing is not None:
     changes["nb_smoothing"] = args.smoothing
 recipe = dataclasses.replace(recipe, **changes)
@@ -189,3 +193,23 @@ print("RESULT", json.dumps({"tag": args.tag, "best": best, "seconds": round(time
 Path(__file__).resolve().parents[1].joinpath("build").mkdir(exist_ok=True)
 with open(Path(__file__).resolve().parents[1] / "build" / f"variant_{args.tag}.json", "w") as f:
     json.dump(result, f, indent=1)
+
+if args.dump:
+    # The weights of the recipe (the mean of the last `average_last_epochs` epochs, with --swa) and,
+    # for each validation review and window, its raw log-odds and the positions it read.
+    from trainer.architectures import network_with_shares
+    if args.swa:
+        k = min(recipe.average_last_epochs or 8, len(snapshots))
+        for v, values in zip(model.trainable_variables, zip(*snapshots[-k:])):
+            v.assign(np.mean(values, axis=0))
+    with_shares = network_with_shares(model)
+    rng8 = np.random.default_rng(8)
+    fit_rows = rows_of([window(x, rng8, 5, 40) for x in val_ids])
+    dumped = {}
+    for name, rows in (("whole", val_rows), ("windows", crop_rows), ("fit_windows", fit_rows)):
+        probability, shares = with_shares.predict(PaddedBatches(rows, None, 512), verbose=0)
+        probability = probability.reshape(-1).astype(np.float64)
+        dumped[name + "_z"] = np.log(probability) - np.log1p(-probability)
+        dumped[name + "_n"] = np.array([int((r > 1).sum()) for r in rows])
+    dumped["labels"] = val.labels
+    np.savez(Path(__file__).resolve().parents[1] / "build" / f"variant_{args.tag}_z.npz", **dumped)
