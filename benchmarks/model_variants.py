@@ -7,9 +7,13 @@ Prints one JSON line per epoch and writes build/variant_TAG.json. The runs behin
     uv run --group train python benchmarks/model_variants.py --tag crops --crop-p 0.25
     uv run --group train python benchmarks/model_variants.py --tag dropout --dropout 0.3 --batch 128
     uv run --group train python benchmarks/model_variants.py --tag half0 --swa --epochs 18 --crossfit 0
+    uv run --group train python benchmarks/model_variants.py --tag dump --swa --epochs 15 --patience 99 --dump
+    uv run --group train python benchmarks/length_shift.py build/variant_dump_z.npz
 
 --swa also scores, from epoch 8, the mean of the last 3, 5, 8 and 12 epochs' weights (with the
-temperature fitted on validation for each); --crossfit K trains on the training part and
+temperature fitted on validation for each); --dump saves, with the recipe's averaged weights, each
+validation review's and window's raw log-odds and positions read (build/variant_TAG_z.npz, for
+benchmarks/length_shift.py); --crossfit K trains on the training part and
 validation half K (a fixed shuffle, seed 7) and scores the other half.
 """
 
@@ -46,7 +50,6 @@ p.add_argument("--smoothing", type=float, default=None)
 p.add_argument("--epochs", type=int, default=30)
 p.add_argument("--patience", type=int, default=3)
 p.add_argument("--batch", type=int, default=64)
-p.add_argument("--length-term", action="store_true", help="z gains a learnt c / sqrt(n) (Recipe.length_term)")
 p.add_argument("--dump", action="store_true", help="save each validation review's and window's log-odds")
 p.add_argument("--swa", action="store_true", help="also score averages of the last K epochs' weights")
 p.add_argument("--crossfit", type=int, choices=(0, 1), default=None,
@@ -57,8 +60,6 @@ recipe = RECIPES["trigram-nb"]
 changes = {"dropout": args.dropout}
 if args.lr is not None:
     changes["learning_rate"] = args.lr
-if args.length_term:
-    changes["length_term"] = True
 if args.smoothing is not None:
     changes["nb_smoothing"] = args.smoothing
 recipe = dataclasses.replace(recipe, **changes)

@@ -43,9 +43,6 @@ class Recipe:
     average_last_epochs: int = 0
     """When set, the weights kept are the mean of the weights at the end of each of the last this
     many epochs (trainer/averaging.py); 0 keeps the last epoch's (or early stopping's best)."""
-    length_term: bool = False
-    """Additive networks: z gains a learnt c / sqrt(n) (a lean that fades with length), shared
-    evenly among the n positions' shares so that they still add up to z (see LengthNormalisedShares)."""
     refit_temperature: float = 1.0
     """The temperature of a refitted model: fitted on validation data the model was not trained on
     (see docs/better-model.md), since the refit trains on the whole validation part."""
@@ -169,7 +166,7 @@ def build_model(recipe: Recipe, settings: EncodingSettings, train_rows=None, tra
         model = _bigram_nb(settings, ratios)
     elif recipe.name == "trigram-nb":
         ratios = naive_bayes_ratios(train_rows, train_labels, settings.vocab_size, recipe.nb_smoothing)
-        model = _length_normalised_nb(settings, ratios, recipe.weights_start, recipe.dropout, recipe.length_term)
+        model = _length_normalised_nb(settings, ratios, recipe.weights_start, recipe.dropout)
     else:
         raise ValueError(f"unknown architecture {recipe.name!r}")
     from trainer.optimizers import adam
@@ -219,34 +216,17 @@ def _additive_layers():
         """Each position's share of the log-odds: its value / sqrt(n), n the positions counted
         (ids above <START>: neither <PAD> nor <START>; at least 1), 0.0 elsewhere. Float64, so
         padding a row never changes its shares. `zero_at_uncounted`: the values are already 0.0
-        at <PAD> and <START> (the exported table), so they need no masking.
+        at <PAD> and <START> (the exported table), so they need no masking."""
 
-        `length_term`: the log-odds also gain c / sqrt(n) - c (c learnt), which depends on nothing
-        but how many positions were read: its Shapley value is the same for each of them, so each
-        counted position's share gains (c / sqrt(n) - c) / n. With the bias as the empty review's
-        log-odds (n = 0), z = bias - c + c / sqrt(n) + sum(values) / sqrt(n): a lean of c / sqrt(n)
-        that is strongest on short texts and fades on long ones."""
-
-        def __init__(self, zero_at_uncounted: bool = False, length_term: bool = False, **kwargs):
+        def __init__(self, zero_at_uncounted: bool = False, **kwargs):
             super().__init__(**kwargs)
             self.zero_at_uncounted = zero_at_uncounted
-            self.length_term = length_term
-
-        def build(self, values_shape, ids_shape=None):
-            if self.length_term:
-                self.length_weight = self.add_weight(shape=(), initializer="zeros", name="length_weight")
 
         def call(self, values, ids):
             counted = ops.cast(ops.greater(ids, START_ID), self.compute_dtype)
             n = ops.maximum(ops.sum(counted, axis=1, keepdims=True), 1.0)
             values = values[..., 0]
-            if not self.zero_at_uncounted:
-                values = values * counted
-            root = ops.sqrt(n)
-            if self.length_term:
-                c = ops.cast(self.length_weight, self.compute_dtype)
-                values = values + counted * (c * (1.0 - root) / n)
-            return values / root
+            return (values if self.zero_at_uncounted else values * counted) / ops.sqrt(n)
 
     class AdditiveProbability(layers.Layer):
         """sigmoid(bias + sum of the shares): no bend, so the shares add up exactly to the log-odds."""
@@ -261,7 +241,7 @@ def _additive_layers():
 
 
 def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weights_start: float = 0.0,
-                          dropout: float = 0.0, length_term: bool = False):
+                          dropout: float = 0.0):
     """z = bias + sum over counted positions of w[id] * nb[id] / sqrt(n); probability sigmoid(z).
     The layer named CONTRIBUTIONS_NAME gives each position's share (see `network_with_shares`)."""
     keras, layers, LengthNormalisedShares, AdditiveProbability = _additive_layers()
@@ -273,7 +253,7 @@ def _length_normalised_nb(settings: EncodingSettings, ratios: np.ndarray, weight
     weighted = layers.Multiply(name="weighted")([weights, nb])
     if dropout:
         weighted = layers.Dropout(dropout, name="dropout")(weighted)
-    shares = LengthNormalisedShares(length_term=length_term, dtype="float64", name=fmt.CONTRIBUTIONS_NAME)(weighted, ids)
+    shares = LengthNormalisedShares(dtype="float64", name=fmt.CONTRIBUTIONS_NAME)(weighted, ids)
     output = AdditiveProbability(dtype="float64", name=fmt.OUTPUT_NAME)(shares)
     return keras.Model(ids, output, name="trigram_nb")
 
@@ -306,11 +286,7 @@ def exported_network(model):
     ids = keras.Input(shape=(None,), dtype="int32", name=fmt.INPUT_NAME)
     values = layers.Embedding(len(table), 1, name="weights_x_naive_bayes",
                               embeddings_initializer=keras.initializers.Constant(table))(ids)
-    trained_shares = model.get_layer(fmt.CONTRIBUTIONS_NAME)
-    shares_layer = LengthNormalisedShares(zero_at_uncounted=True, length_term=trained_shares.length_term,
-                                          dtype="float64", name=fmt.CONTRIBUTIONS_NAME)
-    shares = shares_layer(values, ids)
-    shares_layer.set_weights(trained_shares.get_weights())
+    shares = LengthNormalisedShares(zero_at_uncounted=True, dtype="float64", name=fmt.CONTRIBUTIONS_NAME)(values, ids)
     probability = AdditiveProbability(dtype="float64", name=fmt.OUTPUT_NAME)
     output = probability(shares)
     probability.set_weights(model.get_layer(fmt.OUTPUT_NAME).get_weights())
