@@ -203,9 +203,10 @@ def _joined_word_spans(texts: list[str], word_character: np.ndarray, apostrophe:
     starts = np.flatnonzero(word[1:] > word[:-1])  # a word character after another character
     ends = np.flatnonzero(word[1:] < word[:-1])
     text_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    which = np.searchsorted(text_starts, starts, side="right") - 1
-    bounds = np.searchsorted(which, np.arange(len(texts) + 1)).tolist()
-    starts, ends = starts - text_starts[which], ends - text_starts[which]  # in each text's own indices
+    bounds = np.append(np.searchsorted(starts, text_starts), len(starts))  # each text's first word
+    offsets = np.repeat(text_starts, np.diff(bounds))  # a word never spans the newline between two texts
+    starts, ends = starts - offsets, ends - offsets  # in each text's own indices
+    bounds = bounds.tolist()
     return [(starts[a:b], ends[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
