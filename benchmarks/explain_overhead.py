@@ -9,12 +9,14 @@ their ratio are printed, with the time the command itself reports for classifyin
 With --cpu, instead: the CPU time per review of each part of the work, in this process (best of
 --rounds; the machine's other load disturbs CPU time much less than wall time): what plain
 classify does in a worker (encode, the network), and what --explain adds (the explanations, the
-JSON formatting, by the fast formatter and by the one-review % formatter it replaced).
+JSON formatting, by the fast formatter and by the one-review % formatter it replaced), and the whole
+of a worker's blocks of lines (decode, classify, explain, render) without and with --explain.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import statistics
 import subprocess
@@ -75,7 +77,7 @@ def main() -> int:
 
 def cpu_parts(texts: list[str], rounds: int, model: Path | None) -> int:
     """Microseconds of CPU per review of each part, as a worker does them, batch by batch."""
-    from review_sentiment import _batch
+    from review_sentiment import _batch, _reading
     from review_sentiment import _explain_batch as explaining
     from review_sentiment._bundle import default_models_dir, load_bundle
 
@@ -83,6 +85,16 @@ def cpu_parts(texts: list[str], rounds: int, model: Path | None) -> int:
     batches = [texts[i : i + _batch.BATCH_SIZE] for i in range(0, len(texts), _batch.BATCH_SIZE)]
     rows = [_batch._model_batches(b, bundle.word_index, bundle.settings) for b in batches]
     explained = [explaining.explain_rows(bundle, b, r) for b, r in zip(batches, rows)]
+    # The work items of `classify --per-line` on these reviews: blocks of lines, each decoded,
+    # classified (and explained) and rendered as JSON lines by a worker.
+    from review_sentiment._export import Renderer
+
+    data = ("\n".join(texts) + "\n").encode()
+    blocks = [_batch.ReviewBlock("reviews.txt", block, "") for block in _reading.open_line_blocks(io.BytesIO(data))[1]
+              if isinstance(block, _reading.LineBlock)]
+    made_by = (bundle.name, bundle.word_index_sha256)
+    plain = (Renderer("jsonl", encoding="utf-8"), 0.2, _batch.BATCH_SIZE, made_by)
+    explained_render = (Renderer("jsonl", explain=True, encoding="utf-8"), 0.2, _batch.BATCH_SIZE, made_by)
     parts = {
         "encode (plain)": lambda: [_batch._model_batches(b, bundle.word_index, bundle.settings) for b in batches],
         "network (plain)": lambda: [_batch._verdicts(bundle, b, r) for b, r in zip(batches, rows)],
@@ -93,6 +105,11 @@ def cpu_parts(texts: list[str], rounds: int, model: Path | None) -> int:
             [explaining.explanation_fields_json(t, x) for t, x in zip(b, e)] for b, e in zip(batches, explained)],
         "--explain's extra (jsonl_fields)": lambda: [
             explaining.jsonl_fields(bundle, b, r) for b, r in zip(batches, rows)],
+        "JSON records, block path (explanations_records_json)": lambda: [
+            explaining.explanations_records_json(b, e, [""] * len(b), b"}\n") for b, e in zip(batches, explained)],
+        "a worker's blocks, plain (_render_work)": lambda: [_batch._render_work(bundle, None, plain, w) for w in blocks],
+        "a worker's blocks, --explain (_render_work)": lambda: [
+            _batch._render_work(bundle, explaining.jsonl_fields, explained_render, w) for w in blocks],
     }
     print(f"machine: {machine()}")
     print(f"{len(texts):,} reviews in batches of {_batch.BATCH_SIZE}, CPU per review, best of {rounds}:")
