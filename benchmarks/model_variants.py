@@ -9,6 +9,7 @@ Prints one JSON line per epoch and writes build/variant_TAG.json. The runs behin
     uv run --group train python benchmarks/model_variants.py --tag half0 --swa --epochs 18 --crossfit 0
     uv run --group train python benchmarks/model_variants.py --tag dump --swa --epochs 15 --patience 99 --dump
     uv run --group train python benchmarks/length_shift.py build/variant_dump_z.npz
+    uv run --group train python benchmarks/model_variants.py --tag wd --weight-decay 0.01 --swa --epochs 15 --patience 99 --dump
 
 --swa also scores, from epoch 8, the mean of the last 3, 5, 8 and 12 epochs' weights (with the
 temperature fitted on validation for each); --dump saves, with the recipe's averaged weights, each
@@ -50,6 +51,7 @@ p.add_argument("--smoothing", type=float, default=None)
 p.add_argument("--epochs", type=int, default=30)
 p.add_argument("--patience", type=int, default=3)
 p.add_argument("--batch", type=int, default=64)
+p.add_argument("--weight-decay", type=float, default=None, help="Adam's decoupled weight decay (AdamW)")
 p.add_argument("--dump", action="store_true", help="save each validation review's and window's log-odds")
 p.add_argument("--swa", action="store_true", help="also score averages of the last K epochs' weights")
 p.add_argument("--crossfit", type=int, choices=(0, 1), default=None,
@@ -137,6 +139,8 @@ class CroppedBatches(PaddedBatches):
 
 
 model = build_model(recipe, settings, train_rows, train.labels)
+if args.weight_decay is not None:
+    model.optimizer.weight_decay = args.weight_decay  # Keras applies it before each step (decoupled)
 
 
 def bce(y, p):
