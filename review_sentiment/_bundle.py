@@ -295,15 +295,21 @@ class _Watchdog:
         self._changed = threading.Condition(_runs_lock)
         self._deadlines: dict[ort.RunOptions, float] = {}
         self._started = False
+        self._wakes_at = float("inf")  # when the watchdog thread looks at the deadlines next
 
     def watch(self, options: ort.RunOptions, seconds: float) -> None:
         with self._changed:
             if not self._started:
                 self._started = True
                 threading.Thread(target=self._run, name="model-watchdog", daemon=True).start()
-            self._deadlines[options] = time.monotonic() + seconds
+            deadline = time.monotonic() + seconds
+            self._deadlines[options] = deadline
             _running.add(options)
-            self._changed.notify()
+            # Woken only when it would otherwise look too late: calls one after another (a worker's)
+            # then wake it about once a minute, not once per call (a thread switch each time,
+            # and on a busy machine a wait for the GIL to come back).
+            if deadline < self._wakes_at:
+                self._changed.notify()
 
     def forget(self, options: ort.RunOptions) -> None:
         with self._changed:
@@ -319,8 +325,8 @@ class _Watchdog:
                     if deadline <= now:
                         options.terminate = True
                         del self._deadlines[options]
-                next_deadline = min(self._deadlines.values(), default=now + 3600)
-                self._changed.wait(max(0.0, next_deadline - now))
+                self._wakes_at = min(self._deadlines.values(), default=now + 3600)
+                self._changed.wait(max(0.0, self._wakes_at - now))
 
 
 _runs_lock = threading.Lock()

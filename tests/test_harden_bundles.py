@@ -70,6 +70,20 @@ def test_a_model_that_loops_forever_is_refused_within_its_budget(tmp_path):
     assert f"took longer than {BUDGET:g} s" in error.reason and "Pick another bundle" in str(error)
 
 
+def test_a_looping_model_is_stopped_in_time_after_calls_with_a_far_deadline(tmp_path, real_reviews):
+    """The watchdog sleeps until the earliest deadline it knows (after calls with a budget of a
+    minute, a minute away) and is woken only for a nearer one: a call with a short budget that
+    comes later must still be stopped within that budget."""
+    patient = load_bundle(forge.SEED, run_seconds=60.0)
+    for _ in range(3):
+        patient.classify_texts(real_reviews)
+    looping = load_bundle(forged(tmp_path, forge.looping(forge.load(), always=False)), run_seconds=BUDGET)
+    started = time.monotonic()
+    with pytest.raises(ModelRunError, match=f"took longer than {BUDGET:g} s"):
+        looping.classify_texts(real_reviews)
+    assert time.monotonic() - started < 10 * BUDGET
+
+
 @pytest.mark.parametrize("jobs", ["0", "2"])  # 2: the model runs, and is stopped, in the worker processes
 def test_a_model_that_loops_on_real_reviews_is_stopped_and_the_command_exits_2(tmp_path, real_reviews, capsys, jobs):
     folder = forged(tmp_path, forge.looping(forge.load(), always=False))
