@@ -31,6 +31,7 @@ from typing import BinaryIO
 import numpy as np
 
 from review_sentiment import _reading as reading
+from review_sentiment._bundle import _ROW_ALIGNMENT
 from review_sentiment._reading import ReadError, describe_os_error
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN, label_for
 from review_sentiment.encoding import FIRST_WORD_ID, encode_batch, encode_ragged, encode_runs, rows_of_runs
@@ -761,7 +762,7 @@ def _model_batches(texts: list[str], word_index, settings) -> ModelBatches:
         while end < len(order) and (end + 1 - start) * listed[end] <= CHUNK_IDS:
             end += 1
         chosen = order[start:end]
-        chunks.append((chosen, rows_of_runs(runs, chosen)))
+        chunks.append((chosen, rows_of_runs(runs, chosen, _ROW_ALIGNMENT)))  # aligned as the model runs them
         start = end
     return chunks
 

@@ -182,6 +182,11 @@ def aligned_rows(ids: np.ndarray) -> np.ndarray:
     rows, width = ids.shape
     if not (rows % _ROW_ALIGNMENT or width % _ROW_ALIGNMENT):
         return ids
+    base = ids.base
+    if (isinstance(base, np.ndarray) and base.shape == (rows + -rows % _ROW_ALIGNMENT, width + -width % _ROW_ALIGNMENT)
+            and base.dtype == ids.dtype and base.strides == ids.strides and base.ctypes.data == ids.ctypes.data
+            and not base[rows:].any() and not base[:rows, width:].any()):
+        return base  # the top left of its aligned rows, the rest <PAD> (`encoding.rows_of_runs`' chunks)
     padded = np.full((rows + -rows % _ROW_ALIGNMENT, width + -width % _ROW_ALIGNMENT), PAD_ID, dtype=ids.dtype)
     padded[:rows, :width] = ids
     return padded

@@ -898,44 +898,67 @@ def _ragged_rows(flat: np.ndarray, counts: np.ndarray, index: WordIndex,
 
 
 def encode_runs(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`encode_ragged`'s rows before they are joined: one int32 array of <PAD>, <START>, the
-    batch's word ids and each size of n-gram's ids (as `_ragged_rows` finds them), and for each
-    text where each run its row is made of (<START>, its words, its pairs...) starts in that
-    array and how long it is, ``[len(texts), 1 + ngrams]`` each. `rows_of_runs` copies any texts'
-    rows out of it, padded, in one pass: what a chunk of the model's input needs, without the
-    ragged copy of every row first."""
+    """`encode_ragged`'s rows before they are joined: one int32 array of <PAD> (more than the
+    longest row is long), <START>, the batch's word ids and each size of n-gram's ids (as
+    `_ragged_rows` finds them), and for each text where each run its row is made of (<START>, its
+    words, its pairs...) starts in that array and how long it is, ``[len(texts), 1 + ngrams]``
+    each. `rows_of_runs` copies any texts' rows out of it, padded, in one pass: what a chunk of
+    the model's input needs, without the ragged copy of every row first."""
     word_ids, counts = _batch_word_ids(texts, index, settings)
     flat = np.asarray(word_ids, dtype=np.int64)
     columns = [flat, *_ngrams_of_neighbours(flat, index, settings)]
-    ids = np.concatenate([np.array([PAD_ID, START_ID], dtype=np.int32), *columns], dtype=np.int32)
+    sizes = np.empty((len(counts), 1 + len(columns)), dtype=np.int64)
+    sizes[:, 0] = 1  # <START>
+    for size in range(1, len(columns) + 1):
+        sizes[:, size] = np.maximum(counts - (size - 1), 0)  # as `model_row`: a text's n-grams of this size
+    # Each row's <PAD>, up to the width of any chunk of them (`rows_of_runs`), is read from here, in one run.
+    padding = int(sizes.sum(axis=1).max(initial=1)) + _MOST_ROWS_MULTIPLE
+    ids = np.concatenate([np.zeros(padding, dtype=np.int32), np.array([START_ID], dtype=np.int32), *columns],
+                         dtype=np.int32)
     firsts = np.cumsum(counts) - counts
-    starts = np.empty((len(counts), 1 + len(columns)), dtype=np.int64)
-    sizes = np.empty_like(starts)
-    starts[:, 0], sizes[:, 0] = 1, 1  # <START>, at ids[1]
-    offset = 2
+    starts = np.empty_like(sizes)
+    starts[:, 0] = padding
+    offset = padding + 1
     for size, column in enumerate(columns, 1):
         starts[:, size] = offset + firsts
-        sizes[:, size] = np.maximum(counts - (size - 1), 0)  # as `model_row`: a text's n-grams of this size
         offset += len(column)
     return ids, starts, sizes
 
 
-def rows_of_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], chosen: np.ndarray) -> np.ndarray:
+_MOST_ROWS_MULTIPLE = 8
+
+
+def rows_of_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], chosen: np.ndarray, multiple: int = 1) -> np.ndarray:
     """The rows of texts `chosen` (positions in the batch `encode_runs` encoded), in that order,
-    each padded with <PAD> to the longest of them: ``encode_batch`` of those texts."""
+    each padded with <PAD> to the longest of them: ``encode_batch`` of those texts.
+
+    With `multiple`, they are the top left of an array of <PAD> whose rows and width are
+    multiples of it (the returned view's ``base``): what `ModelBundle.raw_probabilities` runs
+    (`aligned_rows`), made here in the same pass rather than by a copy of the rows."""
     ids, starts, sizes = runs
+    count = len(chosen)
+    if not count:
+        return np.zeros((0, 1), dtype=np.int32)
     sizes = sizes[chosen]
     lengths = sizes.sum(axis=1)
-    run_sizes = sizes.ravel()
-    run_ends = np.cumsum(run_sizes)
-    if not len(chosen):
-        return np.zeros((0, 1), dtype=np.int32)
-    # Each place of the rows one after another: its run's start, plus how far into the run it is.
-    where = np.repeat(starts[chosen].ravel() - (run_ends - run_sizes), run_sizes) + np.arange(run_ends[-1])
     width = int(lengths.max())
-    rows = np.full((len(chosen), width), PAD_ID, dtype=np.int32)
-    rows[np.arange(width) < lengths[:, np.newaxis]] = ids.take(where)  # row by row, as `where` runs
-    return rows
+    rows, columns = count + -count % multiple, width + -width % multiple
+    if not 1 <= multiple <= _MOST_ROWS_MULTIPLE:
+        raise ValueError(f"rows can be padded to a multiple of 1 to {_MOST_ROWS_MULTIPLE}, not {multiple}")
+    # Each row is its runs, then a run of <PAD> to the width (rows beyond the texts are all <PAD>):
+    # each place of the array is its run's start plus how far into the run it is.
+    run_sizes = np.zeros((rows, sizes.shape[1] + 1), dtype=np.int64)
+    run_sizes[:count, :-1] = sizes
+    run_sizes[:count, -1] = columns - lengths
+    run_sizes[count:, -1] = columns
+    run_starts = np.zeros_like(run_sizes)  # the <PAD> runs start at ids[0]
+    run_starts[:count, :-1] = starts[chosen]
+    run_sizes, run_starts = run_sizes.ravel(), run_starts.ravel()
+    run_ends = np.cumsum(run_sizes)
+    where = np.repeat(run_starts - (run_ends - run_sizes), run_sizes) + np.arange(rows * columns)
+    padded = np.empty((rows, columns), dtype=np.int32)  # its own memory: the view's base
+    np.take(ids, where, out=padded.reshape(-1))
+    return padded if padded.shape == (count, width) else padded[:count, :width]
 
 
 def _ngrams_of_neighbours(flat: np.ndarray, index: WordIndex, settings: EncodingSettings) -> list[np.ndarray]:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from review_sentiment._bundle import load_bundle
+from review_sentiment._bundle import aligned_rows, load_bundle
 from review_sentiment.encoding import (
     START_ID,
     UNK_ID,
@@ -73,7 +73,10 @@ def assert_same_rows_of_runs(texts, expected, index, encoding):
     runs = encode_runs(texts, index, encoding)
     for chosen in (np.arange(len(texts)), np.arange(len(texts))[::-3], *np.arange(len(texts))[:20, np.newaxis]):
         rows = rows_of_runs(runs, chosen)
-        assert rows.dtype == np.int32 and np.array_equal(rows, pad_rows([expected[i] for i in chosen]))
+        wanted = pad_rows([expected[i] for i in chosen])
+        assert rows.dtype == np.int32 and np.array_equal(rows, wanted)
+        aligned = rows_of_runs(runs, chosen, 8)  # the same rows, in <PAD> to multiples of 8 rows and ids
+        assert np.array_equal(aligned, wanted) and np.array_equal(aligned_rows(aligned), aligned_rows(wanted))
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +94,22 @@ def test_every_real_review_and_snippet_encodes_as_the_reference(bundle, real_tex
     texts, text_words = real_texts
     assert_same_rows(texts, text_words, bundle.word_index, bundle.settings)
     assert_same_rows(texts[:3000], text_words[:3000], bundle.word_index, bundle.settings, batch_size=77)
+
+
+def test_aligned_rows_takes_a_chunks_own_padding_and_never_a_view_of_other_ids():
+    """A chunk `rows_of_runs(..., 8)` makes is run as its aligned base (no copy); a view of ids
+    that are not all <PAD> around it (a slice of a wider batch) is padded anew, never run with them."""
+    bundle = shipped("trigram-nb")
+    texts = ["Loved it!", "Not good at all: a waste of time.", "The acting was terrible but the story was wonderful."]
+    runs = encode_runs(texts, bundle.word_index, bundle.settings)
+    chunk = rows_of_runs(runs, np.arange(3), 8)
+    assert chunk.shape == (3, encode_batch(texts, bundle.word_index, bundle.settings).shape[1])
+    assert aligned_rows(chunk) is chunk.base and aligned_rows(chunk).shape == (8, 8 * -(-chunk.shape[1] // 8))
+    wider = np.arange(1, 8 * 16 + 1, dtype=np.int32).reshape(8, 16)  # aligned, but ids all round
+    for view in (wider[:3, :13], wider[:8, :13], wider[:3, :16]):
+        padded = aligned_rows(view)
+        assert padded.base is None and np.array_equal(padded[: len(view), : view.shape[1]], view)
+        assert not padded[len(view):].any() and not padded[:, view.shape[1]:].any()
 
 
 def test_long_texts_are_cut_after_max_length_words(bundle):
