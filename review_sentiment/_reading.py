@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import charset_normalizer
 
 SNIFF_BYTES = 64 * 1024
 """How much of a file decides its encoding when it is read line by line."""
@@ -184,6 +183,8 @@ def _mostly_utf8(sample: bytes) -> bool:
 
 def _guess_legacy(sample: bytes) -> str | None:
     """charset-normalizer's guess, preferring cp1252 whenever it decodes the bytes the same way."""
+    import charset_normalizer  # only for files that are not UTF-8: 15-35 ms of every start otherwise
+
     matches = [m for m in charset_normalizer.from_bytes(sample) if not _wrongly_wide(m.encoding, sample)]
     for match in matches:
         if _PREFERRED_LEGACY in match.could_be_from_charset:

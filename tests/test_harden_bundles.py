@@ -197,6 +197,20 @@ def test_a_word_index_with_more_words_than_the_vocabulary_is_refused(tmp_path):
     assert "more than the model's vocabulary of 10,000" in error.reason
 
 
+def test_a_word_index_is_checked_against_its_hash_however_its_json_is_spelled(tmp_path):
+    """The stored text is hashed as it is when it is the canonical JSON; any other spelling of
+    the same words is hashed as the index; words that differ from the hashed ones are refused."""
+    model = forge.load()
+    words = json.loads(forge.meta(model, fmt.KEY_WORD_INDEX))
+    spaced = forge.set_meta(forge.load(), fmt.KEY_WORD_INDEX, json.dumps(words, indent=1))  # same words, hash kept
+    assert load_bundle(forged(tmp_path, spaced, "spaced"), run_seconds=BUDGET).word_index.words == tuple(words)
+    swapped = [words[1], words[0], *words[2:]]
+    canonical = json.dumps(swapped, ensure_ascii=False, separators=(",", ":"))
+    for name, text in (("swapped", canonical), ("swapped-spaced", json.dumps(swapped, indent=1))):
+        error = refused(forged(tmp_path, forge.set_meta(forge.load(), fmt.KEY_WORD_INDEX, text), name))
+        assert "does not match the hash it was exported with" in error.reason
+
+
 def test_an_output_that_grows_on_real_reviews_stops_at_the_memory_cap(tmp_path, real_reviews):
     bundle = load_bundle(forged(tmp_path, forge.expanded_on_real_reviews(forge.load())), run_seconds=BUDGET)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
