@@ -756,11 +756,13 @@ def _model_batches(texts: list[str], word_index, settings) -> ModelBatches:
     runs = encode_runs(texts, word_index, settings)
     lengths = runs[2].sum(axis=1)
     order = np.argsort(lengths, kind="stable")
-    chunks, start, listed = [], 0, lengths[order].tolist()
+    ordered = lengths[order]
+    chunks, start = [], 0
     while start < len(order):
-        end = start + 1
-        while end < len(order) and (end + 1 - start) * listed[end] <= CHUNK_IDS:
-            end += 1
+        # The rows after the first that still fit: as long as rows so far times the longest of
+        # them (the last, shortest first) stays within CHUNK_IDS, which only grows row by row.
+        ids_with = (np.arange(2, len(order) - start + 1)) * ordered[start + 1 :]
+        end = start + 1 + int(np.searchsorted(ids_with, CHUNK_IDS, side="right"))
         chosen = order[start:end]
         chunks.append((chosen, rows_of_runs(runs, chosen, _ROW_ALIGNMENT)))  # aligned as the model runs them
         start = end

@@ -22,7 +22,7 @@ from review_sentiment._batch import (
 )
 from review_sentiment._classify import classify_text
 from review_sentiment._verdict import UNCERTAIN, label_for
-from review_sentiment.encoding import encode_batch
+from review_sentiment.encoding import encode_batch, encode_rows
 
 
 @pytest.fixture(scope="module")
@@ -294,3 +294,29 @@ def test_encoding_in_worker_processes_gives_the_same_records(shipped_bundle, tmp
     here = run(shipped_bundle, [path, tmp_path / "missing.txt"], InputMode.LINE, batch_size=64)
     workers = run(shipped_bundle, [path, tmp_path / "missing.txt"], InputMode.LINE, batch_size=64, workers=2)
     assert workers == here and len(here) == 302 and not here[-1].ok
+
+
+def test_model_chunks_take_each_review_once_shortest_first_and_as_many_as_fit(shipped_bundle, imdb_split):
+    """`_model_batches` of real reviews (2,000 of them, and runs of 1 to 700): every review in
+    exactly one chunk, chunks shortest first, each as many rows as fit in CHUNK_IDS ids (one
+    more would not; a single longer row alone), holding exactly `encode_batch` of its reviews."""
+    import numpy as np
+
+    from review_sentiment._batch import CHUNK_IDS, _model_batches
+
+    texts = list(imdb_split.test.texts[:2000])
+    index, settings = shipped_bundle.word_index, shipped_bundle.settings
+    for start, size in ((0, 2000), (0, 1), (5, 2), (40, 700), (900, 333)):
+        batch = texts[start : start + size]
+        chunks = _model_batches(batch, index, settings)
+        chosen = np.concatenate([rows for rows, _ in chunks])
+        assert sorted(chosen.tolist()) == list(range(len(batch)))
+        lengths = np.array([len(row) for row in encode_rows(batch, index, settings)])
+        assert (np.diff(lengths[chosen]) >= 0).all()
+        for number, (rows, ids) in enumerate(chunks):
+            longest = lengths[rows].max()
+            assert len(rows) == 1 or len(rows) * longest <= CHUNK_IDS
+            if number + 1 < len(chunks):
+                following = lengths[chunks[number + 1][0][0]]
+                assert (len(rows) + 1) * following > CHUNK_IDS
+            assert np.array_equal(ids, encode_batch([batch[i] for i in rows.tolist()], index, settings))
