@@ -132,16 +132,16 @@ def _csv_writer_line(row: tuple) -> str:
     return line.getvalue()
 
 
+def _csv_field(text: str) -> str:
+    """One field as the CSV writer writes it among others: quoted when it holds a comma, a quote
+    or a newline (with the "\\n" line ending; a lone CR it leaves as it is)."""
+    return _csv_writer_line((text, ""))[:-2] if "," in text or '"' in text or "\n" in text else text
+
+
 @functools.lru_cache(maxsize=1024)
 def _csv_quoted(text: str) -> str:
-    """One field as the CSV writer writes it among others (quoted when it must be)."""
-    return _csv_writer_line((text, ""))[:-2] if text else ""
-
-
-def _csv_field(text: str) -> str:
-    """`_csv_quoted` of a text that seldom comes twice (no cache): the writer quotes a field with
-    a comma, a quote or a newline (with the "\\n" line ending; a lone CR it leaves as it is)."""
-    return _csv_writer_line((text, ""))[:-2] if "," in text or '"' in text or "\n" in text else text
+    """`_csv_field` of a text that comes back with each record (a file's name, the model's)."""
+    return _csv_field(text)
 
 
 @functools.lru_cache(maxsize=1024)  # a file's name comes back with each of its reviews
@@ -183,7 +183,7 @@ class Renderer:
             else:
                 counts[result.label] += 1
         text = self._text(results)
-        return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, errors)
+        return Rendered(self._encoded(text), counts, errors)
 
     def classified_lines(self, source: str, lines: list[int], labels: list[str], probabilities: list[float],
                          warning: str, model: str, word_index_sha256: str, texts: list[str] | None = None,
@@ -212,7 +212,7 @@ class Renderer:
             else:
                 text = "".join([f"{head}{line},{label},{p!r},{c!r}{tail}\n"
                                 for line, label, p, c in zip(lines, labels, probabilities, sure)])
-            return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, [])
+            return Rendered(self._encoded(text), counts, [])
         head = '{"source": ' + json.dumps(writable_name(source), ensure_ascii=False) + ', "line": '
         tail = (', "warning": ' + json.dumps(writable_name(warning), ensure_ascii=False) + ', "error": "", "model": '
                 + json.dumps(model, ensure_ascii=False) + ', "word_index_sha256": '
@@ -221,15 +221,18 @@ class Renderer:
                    for line, label, p, c in zip(lines, labels, probabilities, sure)]
         if explanations is None:
             text = "".join([record + "}\n" for record in records])
-            return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, [])
+            return Rendered(self._encoded(text), counts, [])
         from review_sentiment._explain_batch import explanations_records_json
 
         # The explanation's fields go inside each record, as the general path puts them (`_text`).
         data = explanations_records_json(texts, explanations, [record + ", " for record in records], b"}\n")
         if self.encoding is None or codecs.lookup(self.encoding).name != "utf-8":
             text = data.decode("utf-8")
-            return Rendered(text if self.encoding is None else text.encode(self.encoding), counts, [])
+            return Rendered(self._encoded(text), counts, [])
         return Rendered(data, counts, [])
+
+    def _encoded(self, text: str) -> str | bytes:
+        return text if self.encoding is None else text.encode(self.encoding)
 
     def writes_fields_of(self, explain) -> bool:
         """True if `explain` is --explain's function for this format (`_explain_batch.jsonl_fields`
