@@ -64,7 +64,7 @@ class AdditiveShares:
         rows = rows.astype(np.int32, copy=False)
         if self.per_id is not None:
             return bundle.raw_probabilities(rows), self.per_id[rows]
-        from review_sentiment._bundle import ModelRunError, _in_onnxruntime, aligned_rows
+        from review_sentiment._bundle import _PICK_ANOTHER, ModelRunError, aligned_rows, run_outputs
 
         # As `ModelBundle.raw_probabilities` runs them: rows of dynamic length padded with <PAD>
         # to a multiple of 8 rows and ids (`aligned_rows`), so a row gets the very probability plain
@@ -75,13 +75,12 @@ class AdditiveShares:
         doubled = len(rows) == 1  # one row takes another onnxruntime kernel: run it as a pair
         batch = np.repeat(rows, 2, axis=0) if doubled else rows
 
-        with _in_onnxruntime():
-            probability, shares = bundle.session.run(
-                [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME], {fmt.INPUT_NAME: batch})
+        probability, shares = run_outputs(bundle.session, bundle.path, batch, bundle.run_seconds,
+                                          [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME])
         probability = _checked_probabilities(bundle.path, probability, len(batch))
         if not isinstance(shares, np.ndarray) or shares.shape != batch.shape or not np.all(np.isfinite(shares)):
             raise ModelRunError(bundle.path, f"its output {fmt.CONTRIBUTIONS_NAME} is not one finite number per id "
-                                f"read ([{len(batch)}, {batch.shape[1]}])", "Pick another model")
+                                f"read ([{len(batch)}, {batch.shape[1]}])", _PICK_ANOTHER)
         return probability[:given], shares[:given, :width].astype(np.float64)
 
     def log_odds(self, z: np.ndarray, probability: np.ndarray) -> np.ndarray:

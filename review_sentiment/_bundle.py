@@ -269,12 +269,20 @@ class ModelBundle:
 def run_model(session: ort.InferenceSession, model_file: Path, ids: np.ndarray, seconds: float) -> np.ndarray:
     """The model's probability of positive for each row, checked: stopped after `seconds`, and
     refused (ModelRunError) unless it is one number from 0 to 1 per row."""
+    (probabilities,) = run_outputs(session, model_file, ids, seconds, [fmt.OUTPUT_NAME])
+    return _checked_probabilities(model_file, probabilities, len(ids))
+
+
+def run_outputs(session: ort.InferenceSession, model_file: Path, ids: np.ndarray, seconds: float,
+                names: list[str]) -> list:
+    """The model's outputs `names` for the rows `ids`, unchecked; a failure, or a call still running
+    after `seconds` (stopped then), raises ModelRunError saying which and what to do."""
     options = ort.RunOptions()
     options.log_severity_level = 4  # the failure is raised with its reason; no second copy on stderr
     _watchdog.watch(options, seconds)
     try:
         with _in_onnxruntime():
-            outputs = session.run([fmt.OUTPUT_NAME], {fmt.INPUT_NAME: ids}, options)
+            outputs = session.run(names, {fmt.INPUT_NAME: ids}, options)
     except Exception as error:  # onnxruntime raises its own exception types
         if options in _stopped:
             raise ModelRunError(model_file, "was stopped: the program is closing") from error
@@ -287,7 +295,7 @@ def run_model(session: ort.InferenceSession, model_file: Path, ids: np.ndarray, 
         raise ModelRunError(model_file, f"failed on {len(ids):,} reviews ({_first_line(error)})", _PICK_ANOTHER) from error
     finally:
         _watchdog.forget(options)
-    return _checked_probabilities(model_file, outputs[0], len(ids))
+    return outputs
 
 
 class _Watchdog:

@@ -391,3 +391,50 @@ def test_a_fork_waits_until_no_thread_is_inside_onnxruntime():
     assert left.is_set()  # the fork happened only once the call was over
     assert os.waitpid(pid, 0)[1] == 0
     thread.join()
+
+
+def test_a_shares_output_that_loops_is_refused_at_load_within_its_budget(tmp_path):
+    """The check at load that an additive model's shares add up runs the model too: the watchdog
+    stops it there as it stops the probability's runs."""
+    error = refused(forged(tmp_path, forge.looping_shares(forge.load(forge.TRIGRAM), above=3), source=forge.TRIGRAM))
+    assert f"took longer than {BUDGET:g} s" in error.reason and "Pick another bundle" in str(error)
+
+
+@pytest.fixture(scope="module")
+def shares_looping_on_long_reviews(tmp_path_factory):
+    """The shipped default whose shares output loops on rows of more than 1,000 ids: its samples
+    (rows of at most 100) pass the check at load; a review of a few hundred words sets it off."""
+    return forged(tmp_path_factory.mktemp("shares"), forge.looping_shares(forge.load(forge.TRIGRAM), above=1000),
+                  source=forge.TRIGRAM)
+
+
+@pytest.fixture(scope="module")
+def long_review(imdb_split):
+    return next(text for text in imdb_split.test.texts if 400 <= len(text.split()) <= 600)
+
+
+def test_an_explanation_whose_shares_loop_is_stopped_within_its_budget(shares_looping_on_long_reviews, long_review):
+    from review_sentiment._classify import classify_text
+
+    bundle = load_bundle(shares_looping_on_long_reviews, run_seconds=BUDGET)
+    assert bundle.additive is not None  # it passed the check at load
+    assert classify_text(bundle, "A fine film.", explain=True).method == "exact"  # short rows: explained
+    started = time.monotonic()
+    with pytest.raises(ModelRunError, match=f"took longer than {BUDGET:g} s") as caught:
+        classify_text(bundle, long_review, explain=True)
+    assert time.monotonic() - started < 10 * BUDGET
+    assert "Pick another bundle" in str(caught.value)
+
+
+@pytest.mark.parametrize("jobs", ["0", "2"])
+def test_classify_explain_with_looping_shares_is_stopped_and_exits_2(tmp_path, shares_looping_on_long_reviews,
+                                                                      long_review, capsys, jobs):
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("A fine film.\n" + long_review.replace("\n", " ") + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    started = time.monotonic()
+    code = classify_main(["--model", str(shares_looping_on_long_reviews), "--model-timeout", "1", "--per-line",
+                          "--explain", "--jobs", jobs, "-o", str(out), str(reviews)])
+    assert code == 2 and time.monotonic() - started < 20
+    assert not out.exists() and not list(tmp_path.glob(".out.jsonl.*"))
+    assert "took longer than 1 s" in capsys.readouterr().err
