@@ -272,6 +272,39 @@ def network_with_shares(model):
                        name=model.name + "_with_shares")
 
 
+def _table_lookup_layer():
+    import keras
+
+    class TableLookup(keras.layers.Layer):
+        """``table[ids]`` as [..., 1]: what ``Embedding(V, 1)`` computes for ids from 0 to V - 1, without
+        the step that maps a negative id to ``id + V`` first. Exported, that step is eight
+        elementwise passes over every position (tf2onnx spells ``tf.where`` in arithmetic), about a
+        sixth of the network's time in onnxruntime; the encoder never makes a negative id, and the
+        look-up onnxruntime runs (``GatherElements``, trainer/export.py) maps one the same way."""
+
+        def __init__(self, table: np.ndarray, **kwargs):
+            super().__init__(**kwargs)
+            self._initial = np.asarray(table, dtype=np.float32).reshape(-1, 1)
+
+        def build(self, input_shape):
+            self.embeddings = self.add_weight(shape=self._initial.shape, name="embeddings", trainable=False,
+                                              initializer=keras.initializers.Constant(self._initial))
+
+        def call(self, ids):
+            import tensorflow as tf  # the exporter's backend: Keras's own take() adds the negative-id step
+
+            return tf.gather(self.embeddings.value, ids)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape, 1)
+
+    return TableLookup
+
+
+def _TableLookup(table: np.ndarray, name: str):
+    return _table_lookup_layer()(table, name=name)
+
+
 def exported_network(model):
     """What is exported: for an additive network, the same outputs from one table of weight x
     naive-Bayes ratio, in float32 as training computes it (so the values are the same bits), 0.0
@@ -284,8 +317,7 @@ def exported_network(model):
     table = weights * ratios
     table[[PAD_ID, START_ID]] = 0.0
     ids = keras.Input(shape=(None,), dtype="int32", name=fmt.INPUT_NAME)
-    values = layers.Embedding(len(table), 1, name="weights_x_naive_bayes",
-                              embeddings_initializer=keras.initializers.Constant(table))(ids)
+    values = _TableLookup(table, name="weights_x_naive_bayes")(ids)
     shares = LengthNormalisedShares(zero_at_uncounted=True, dtype="float64", name=fmt.CONTRIBUTIONS_NAME)(values, ids)
     probability = AdditiveProbability(dtype="float64", name=fmt.OUTPUT_NAME)
     output = probability(shares)
