@@ -116,22 +116,8 @@ def looping(model: onnx.ModelProto, always: bool) -> onnx.ModelProto:
     if always:
         trips = _constant(model, "forged_trips", np.array(10**12, np.int64))
     else:
-        fired = trigger(model)
-        model.graph.node.extend([
-            helper.make_node("Mul", [fired, _constant(model, "forged_big", np.array(1e12, np.float32))], ["forged_f"]),
-            helper.make_node("Cast", ["forged_f"], ["forged_trips"], to=TensorProto.INT64),
-        ])
-        trips = "forged_trips"
-    body = helper.make_graph(
-        [helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Identity", ["v_in"], ["v_out"])],
-        "forever",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_in", TensorProto.FLOAT, None)],
-        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, None)])
-    model.graph.node.append(helper.make_node(
-        "Loop", [trips, _constant(model, "forged_true", np.array(True)), before], [fmt.OUTPUT_NAME], body=body))
+        trips = _trips(model, trigger(model))
+    model.graph.node.append(_forever(model, trips, before, fmt.OUTPUT_NAME, TensorProto.FLOAT))
     return model
 
 
@@ -140,37 +126,41 @@ def looping_shares(model: onnx.ModelProto, above: int) -> onnx.ModelProto:
     more than `above` ids that are not <PAD>; the probability output, and shorter rows, untouched."""
     for node in model.graph.node:
         node.output[:] = ["forged_shares" if name == fmt.CONTRIBUTIONS_NAME else name for name in node.output]
-    g = model.graph
-    g.node.extend([
+    model.graph.node.extend([
         helper.make_node("Cast", [fmt.INPUT_NAME], ["forged_filled"], to=TensorProto.BOOL),
         helper.make_node("Cast", ["forged_filled"], ["forged_ones"], to=TensorProto.FLOAT),
-        helper.make_node("ReduceMax", [_reduced_sum(model)], ["forged_longest"], keepdims=0),
+        helper.make_node("ReduceSum", ["forged_ones", _constant(model, "forged_axis", np.array([1], np.int64))],
+                         ["forged_counts"], keepdims=0),
+        helper.make_node("ReduceMax", ["forged_counts"], ["forged_longest"], keepdims=0),
         helper.make_node("Sub", ["forged_longest", _constant(model, "forged_above", np.array(above, np.float32))],
                          ["forged_extra"]),
         helper.make_node("Relu", ["forged_extra"], ["forged_trigger"]),
-        helper.make_node("Mul", ["forged_trigger", _constant(model, "forged_big", np.array(1e12, np.float32))],
-                         ["forged_f"]),
+    ])
+    trips = _trips(model, "forged_trigger")
+    model.graph.node.append(_forever(model, trips, "forged_shares", fmt.CONTRIBUTIONS_NAME, TensorProto.DOUBLE))
+    return model
+
+
+def _trips(model: onnx.ModelProto, fired: str) -> str:
+    """10^12 times the float `fired` (0 unless set off), as the int64 trip count of a Loop."""
+    model.graph.node.extend([
+        helper.make_node("Mul", [fired, _constant(model, "forged_big", np.array(1e12, np.float32))], ["forged_f"]),
         helper.make_node("Cast", ["forged_f"], ["forged_trips"], to=TensorProto.INT64),
     ])
+    return "forged_trips"
+
+
+def _forever(model: onnx.ModelProto, trips: str, value: str, output: str, elem_type: int):
+    """A Loop of `trips` iterations that passes `value` (of `elem_type`) through to `output`."""
     body = helper.make_graph(
         [helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Identity", ["v_in"], ["v_out"])],
         "forever",
         [helper.make_tensor_value_info("i", TensorProto.INT64, []),
          helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_in", TensorProto.DOUBLE, None)],
+         helper.make_tensor_value_info("v_in", elem_type, None)],
         [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_out", TensorProto.DOUBLE, None)])
-    g.node.append(helper.make_node("Loop", ["forged_trips", _constant(model, "forged_true", np.array(True)),
-                                            "forged_shares"], [fmt.CONTRIBUTIONS_NAME], body=body))
-    return model
-
-
-def _reduced_sum(model: onnx.ModelProto) -> str:
-    """Each row's count of ids that are not <PAD> (from forged_ones), as [batch]."""
-    model.graph.node.append(helper.make_node(
-        "ReduceSum", ["forged_ones", _constant(model, "forged_axis", np.array([1], np.int64))], ["forged_counts"],
-        keepdims=0))
-    return "forged_counts"
+         helper.make_tensor_value_info("v_out", elem_type, None)])
+    return helper.make_node("Loop", [trips, _constant(model, "forged_true", np.array(True)), value], [output], body=body)
 
 
 def expanded(model: onnx.ModelProto, width: int, declared: list | None) -> onnx.ModelProto:
