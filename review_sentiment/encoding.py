@@ -46,7 +46,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, filterfalse, repeat
+from operator import contains
 from typing import NamedTuple
 
 import numpy as np
@@ -192,6 +193,16 @@ _AS_LETTER = "review_sentiment.as_letter"
 codecs.register_error(_AS_LETTER, lambda error: ("a" * (error.end - error.start), error.end))
 _ENTRY_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789' \n"
 _MISPLACED_IN_ENTRIES = (b"''", b"' ", b" '", b"'\n", b"\n'", b"  ", b" \n", b"\n ")
+_SEPARATOR_BYTES = np.zeros(256, dtype=bool)
+_SEPARATOR_BYTES[list(b"' \n")] = True
+
+
+def _misplaced_in_entries(joined: bytes) -> bool:
+    """Whether one of _MISPLACED_IN_ENTRIES is in `joined` (entries of a-z, 0-9, "'", " " and "\n"
+    only): two neighbouring bytes of "'", " " and "\n" that are not both "\n", in one pass."""
+    chars = np.frombuffer(joined, dtype=np.uint8)
+    both = np.flatnonzero(_SEPARATOR_BYTES[chars[:-1]] & _SEPARATOR_BYTES[chars[1:]])
+    return bool(((chars[both] != 0x0A) | (chars[both + 1] != 0x0A)).any())
 
 
 @dataclass(frozen=True)
@@ -206,9 +217,11 @@ class WordIndex:
 
     def __post_init__(self) -> None:
         ids: dict[str, int] = {}
-        if all(isinstance(word, str) and word for word in self.words):  # at once; one by one to say what is wrong
+        # At once when every entry is a str (of that exact type: a subclass goes the long way) and
+        # none is empty or listed twice; one by one to say what is wrong.
+        if set(map(type, self.words)) <= {str}:
             ids = dict(zip(self.words, range(FIRST_WORD_ID, FIRST_WORD_ID + len(self.words))))
-        if len(ids) != len(self.words):
+        if len(ids) != len(self.words) or "" in ids:
             ids = {}
             for position, word in enumerate(self.words):
                 if not isinstance(word, str) or not word:
@@ -217,7 +230,7 @@ class WordIndex:
                     raise ValueError(f"word index lists {word!r} twice")
                 ids[word] = FIRST_WORD_ID + position
         pairs: dict[tuple[int, int], int] = {}
-        for word in (word for word in self.words if " " in word):
+        for word in compress(self.words, map(contains, self.words, repeat(" "))):
             first, _, second = word.partition(" ")
             if first in ids and second in ids:
                 pairs[ids[first], ids[second]] = ids[word]
@@ -290,13 +303,12 @@ class WordIndex:
             return True
         joined = "\n".join(self.words).encode("ascii", _AS_LETTER)
         if (joined.translate(None, _ENTRY_BYTES) or joined.count(b"\n") != len(self.words) - 1
-                or joined[0] in b"' " or joined[-1] in b"' " or any(m in joined for m in _MISPLACED_IN_ENTRIES)
+                or joined[0] in b"' " or joined[-1] in b"' " or _misplaced_in_entries(joined)
                 or joined.count(b" ") != len(self._pairs)):
             return False
         try:
-            for position, word in enumerate(self.words):
-                if not word.isascii():
-                    self._check_entry(position, word)
+            for word in filterfalse(str.isascii, self.words):
+                self._check_entry(0, word)  # only whether it fails matters here
         except ValueError:
             return False
         return True
