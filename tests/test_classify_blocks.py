@@ -86,3 +86,30 @@ def test_a_big_file_in_real_blocks_gives_the_libraries_probabilities(tmp_path, m
     records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert [r["line"] for r in records] == list(range(1, len(texts) + 1))
     assert [r["probability"] for r in records] == review_sentiment.load().predict_proba(texts).tolist()
+
+
+def test_blocks_reach_the_workers_through_shared_slots_or_else_a_pipe(tmp_path, imdb_split, monkeypatch):
+    """Blocks that fit a slot of the memory shared with the workers are read from there, the
+    others are sent whole; the slots are used again and again, and the records are the same."""
+    from review_sentiment import _batch
+
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 700)
+    monkeypatch.setattr(_batch._SharedBlocks, "SLOT_BYTES", 1500)  # some blocks of a review or two fit, others not
+    sent = []
+    original = _batch._SharedBlocks.sent
+
+    def recorded(self, work):
+        found = original(self, work)
+        sent.append(found[1])
+        return found
+
+    monkeypatch.setattr(_batch._SharedBlocks, "sent", recorded)
+    paths = _inputs(tmp_path, imdb_split)[:3]  # plain, line ends, a bad byte
+    written = {}
+    for jobs in ("0", "2"):
+        output = tmp_path / f"out-{jobs}.txt"
+        assert classify_main(["--per-line", "--quiet", "--jobs", jobs, "--output", str(output), *paths]) == 0
+        written[jobs] = output.read_bytes()
+    assert written["2"] == written["0"] == _written_by_the_general_path(tmp_path, paths, [])
+    shared = [slot for slot in sent if slot is not None]
+    assert None in sent and len(shared) > 2 * len(set(shared))  # both ways, each slot many times
