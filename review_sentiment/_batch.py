@@ -771,6 +771,9 @@ def _render_classified_block(bundle, work: ReviewBlock, render, band: float, siz
 
 def _batch_bounds(texts: list[str], size: int) -> Iterator[tuple[int, int]]:
     """Where `_batches` would cut reviews with these texts: at `size` texts or BATCH_CHARS characters."""
+    if 0 < len(texts) <= size and sum(map(len, texts)) < BATCH_CHARS:  # a block's texts: most often one batch
+        yield 0, len(texts)
+        return
     start, chars = 0, 0
     for end, text in enumerate(texts, 1):
         chars += len(text)

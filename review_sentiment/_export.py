@@ -31,8 +31,9 @@ FIELDS = ("source", "line", "label", "probability", "confidence", "warning", "er
 EXPLAIN_CSV_FIELDS = ("log_odds", "baseline", "top_phrases")  # with --explain; JSON lines add the words too
 FORMATS = ("csv", "jsonl")
 ERRORS_KEPT = 20
-SYNC_BYTES = 16 * 1024 * 1024
-"""Bytes written to a file, not yet synced, after which a sync to disk starts in the background."""
+SYNC_BYTES = 2 * 1024 * 1024
+"""Bytes written to a file, not yet synced, after which a sync to disk starts in the background
+(2 MB: the 9 MB of 50,000 plain records then left 15-30 ms of syncing at the end, not 35-80)."""
 
 
 class OutputExistsError(FileExistsError):
