@@ -35,7 +35,7 @@ from review_sentiment import _reading as reading
 from review_sentiment._bundle import _ROW_ALIGNMENT
 from review_sentiment._reading import ReadError, describe_os_error
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN, label_for
-from review_sentiment.encoding import FIRST_WORD_ID, encode_batch, encode_ragged, encode_runs, rows_of_runs
+from review_sentiment.encoding import FIRST_WORD_ID, PAD_ID, encode_batch, encode_ragged, encode_runs, rows_of_runs
 
 STDIN = "-"
 DEFAULT_EXTENSIONS = (".txt",)
@@ -857,7 +857,7 @@ def _verdicts(bundle, texts: list[str], model_batches: ModelBatches, explain=Non
     raw = getattr(explained, "raw_probabilities", None)  # --explain: the network ran once, for both
     for rows, ids in model_batches:
         probabilities[rows] = bundle.probabilities(ids) if raw is None else bundle.calibrate(raw[rows])
-        knows_a_word[rows] = (ids >= FIRST_WORD_ID).any(axis=1)
+        knows_a_word[rows] = ids.max(axis=1, initial=PAD_ID) >= FIRST_WORD_ID  # one pass, not a comparison and a reduction
     return _Verdicts(probabilities, knows_a_word, explained)
 
 
