@@ -852,12 +852,17 @@ class _Verdicts:
 
 def _verdicts(bundle, texts: list[str], model_batches: ModelBatches, explain=None) -> _Verdicts:
     count = sum(len(rows) for rows, _ in model_batches)
-    probabilities, knows_a_word = np.empty(count, dtype=np.float64), np.empty(count, dtype=bool)
+    knows_a_word = np.empty(count, dtype=bool)
     explained = None if explain is None else explain(bundle, texts, model_batches)
     raw = getattr(explained, "raw_probabilities", None)  # --explain: the network ran once, for both
+    if raw is None:
+        raw = np.empty(count, dtype=np.float64)
+        for rows, ids in model_batches:
+            raw[rows] = bundle.raw_probabilities(ids)
     for rows, ids in model_batches:
-        probabilities[rows] = bundle.probabilities(ids) if raw is None else bundle.calibrate(raw[rows])
         knows_a_word[rows] = ids.max(axis=1, initial=PAD_ID) >= FIRST_WORD_ID  # one pass, not a comparison and a reduction
+    # Calibrated once for the batch, not per chunk (each value on its own: the same numbers).
+    probabilities = bundle.calibrate(np.asarray(raw, dtype=np.float64))
     return _Verdicts(probabilities, knows_a_word, explained)
 
 
