@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -15,8 +16,19 @@ def main(argv: list[str] | None = None) -> int:
         # (onnxruntime's telemetry, a thread and a store written at import and exit, is off for
         # the whole package: `_bundle`.)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        from review_sentiment._cli import main as classify_main
-
+        # Importing numpy, onnxruntime and the core makes some 100,000 objects, which live as long
+        # as the process, and no garbage: the collector's passes over them took 15-30 ms of each
+        # start. So they are made with it off and set aside (frozen) for it to pass over never.
+        first = "review_sentiment._cli" not in sys.modules
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            from review_sentiment._cli import main as classify_main
+        finally:
+            if first:
+                gc.freeze()
+            if collecting:
+                gc.enable()
         return classify_main(argv[1:])
     if "--self-test" in argv:
         from review_sentiment._self_test import main as self_test_main
