@@ -46,8 +46,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from itertools import accumulate, compress, filterfalse, repeat
-from operator import contains
+from itertools import compress, filterfalse, repeat
+from operator import contains, itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -380,22 +380,22 @@ def _stream_safe(word: str) -> str:
 def tokenise(text: str) -> list[Token]:
     """Split text into normalised words, each with its span in the original string."""
     if text.isascii():
-        return _ascii_tokens(_strip_tags(text))
+        return _ascii_tokens(_strip_tags(text) if "<" in text else text)
     return [_new_token(Token, (_normalise_word(m.group()), *m.span())) for m in _WORD.finditer(_strip_tags(text))]
 
 
-# `tokenise` of ASCII text without a match object per word. On ASCII, `_WORD` is runs of [A-Za-z0-9]
-# joined by single "'" and a word's normal form is its lower case (see `words`), so the lower-cased
-# text is split around its words: text between, word, text between, ..., text after; each word's
-# span follows from the lengths of the parts before it. `lower` keeps every ASCII text's length.
-_ASCII_WORD = re.compile(r"([a-z0-9]+(?:'[a-z0-9]+)*)")
+# `tokenise` of ASCII text without a match object per word: the text folded as `words` folds it
+# (lower case; every character that is not part of a word a space, `_ascii_folded`), which keeps
+# every character where it was, so each word's span is a run of characters other than spaces.
 _new_token = tuple.__new__
+_SPACE = ord(" ")
 
 
 def _ascii_tokens(stripped: str) -> list[Token]:
-    parts = _ASCII_WORD.split(stripped.lower())
-    edges = list(accumulate(map(len, parts)))  # edges[2i]: where word i starts; edges[2i + 1]: where it ends
-    return list(map(_new_token, repeat(Token), zip(parts[1::2], edges[0::2], edges[1::2])))
+    padded = _ascii_folded(stripped)  # a space before and after the text
+    in_word = np.frombuffer(padded.encode("ascii"), dtype=np.uint8) != _SPACE
+    edges = np.flatnonzero(in_word[1:] != in_word[:-1]).tolist()  # edges[2i]: where word i starts; [2i + 1]: ends
+    return list(map(_new_token, repeat(Token), zip(padded.split(), edges[0::2], edges[1::2])))
 
 
 # `words` without a regex match per word: the same words, two to three times as fast. On ASCII,
@@ -409,15 +409,21 @@ _LOOSE_APOSTROPHE = re.compile(r"'(?![a-z0-9])|(?<![a-z0-9])'")
 _PIECE_WITH_NON_ASCII = re.compile(r"(?<!\S)\S*?[^\x00-\x7f]\S*")
 
 
-def _fold_ascii(text: str, limit: int = -1) -> list[str]:
-    """The words of tag-free text whose words are all ASCII (at most `limit` of them, if >= 0)."""
-    text = text.translate(_ASCII_FOLD)  # lower-case; every character but a-z, 0-9 and ' separates
+def _ascii_folded(text: str) -> str:
+    """Tag-free text whose words are all ASCII, between two spaces, with each character of it
+    lower-cased if it is part of a word and a space if not: its words are what is not spaces."""
+    text = f" {text.translate(_ASCII_FOLD)} "  # lower-case; every character but a-z, 0-9 and ' separates
     if "'" in text:  # an apostrophe between two word characters joins them; any other separates
         if "''" in text:
             text = _LOOSE_APOSTROPHE.sub(" ", text)
         else:
-            text = f" {text} ".replace(" '", "  ").replace("' ", "  ")
-    found = text.split(None, limit)
+            text = text.replace(" '", "  ").replace("' ", "  ")
+    return text
+
+
+def _fold_ascii(text: str, limit: int = -1) -> list[str]:
+    """The words of tag-free text whose words are all ASCII (at most `limit` of them, if >= 0)."""
+    found = _ascii_folded(text).split(None, limit)
     return found[:limit] if 0 <= limit < len(found) else found
 
 
@@ -544,38 +550,34 @@ def _bucket_ids(key: np.ndarray, unknown: np.ndarray, settings: EncodingSettings
     return found
 
 
-def _ngram_columns(flat: np.ndarray, place: np.ndarray, index: WordIndex, settings: EncodingSettings):
-    """For the words of a batch in one flat array (`place`: each word's place in its text): yield,
-    per n-gram size from 2, the positions in `flat` where each n-gram starts and its ids."""
-    for size in range(2, settings.ngrams + 1):
-        if len(flat) < size:
-            return
-        starts = np.flatnonzero(place[size - 1 :] >= size - 1)  # the n-gram's words share a text
-        if settings.ngram_buckets:
-            found = ngram_bucket_ids([flat[starts + k] for k in range(size)], settings)
-        else:
-            found = _pair_id_array(flat[starts], flat[starts + 1], index, settings)
-        yield size, starts, found
-
-
 def model_row(word_ids: Sequence[int], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, int]:
     """The model's input row for a text's word ids (as `encode` looks them up), under any
     settings: <START>, the words read, their pairs (``ngrams=2``), then padding (fixed length).
-    Returns the row and how many words it read."""
+    Returns the row and how many words it read.
+
+    Hashed n-grams are keyed as `ngram_bucket_ids` keys them, all sizes hashed in one pass: a
+    triple's key is its first pair's with the third word's id in the low bits. A few array
+    operations per row, whatever its length (the app encodes a review on every pause in typing)."""
     if settings.ngrams == 1 and not settings.dynamic_length:
         return pad_truncate(word_ids, settings)
     kept = min(len(word_ids), settings.max_length - 1)
-    read = list(word_ids[:kept])
-    ids = [START_ID, *read]
-    if settings.ngrams == 2 and not settings.ngram_buckets:
-        ids += _pair_ids(read, read[1:], index, settings)
-    elif settings.ngrams >= 2:
-        flat = np.asarray(read, dtype=np.int64)
-        for _, _, found in _ngram_columns(flat, np.arange(kept), index, settings):
-            ids += found.tolist()
-    width = len(ids) if settings.dynamic_length else settings.row_width
-    row = np.full(width, PAD_ID, dtype=np.int32)
-    row[: len(ids)] = ids
+    read = np.asarray(word_ids[:kept], dtype=np.int64)
+    columns = [read]
+    if settings.ngram_buckets:
+        ids = read.view(np.uint64)
+        unknown_word = ids == UNK_ID
+        keys = (ids[:-1] << _NGRAM_KEY_SHIFTS[0]) | (ids[1:] << _NGRAM_KEY_SHIFTS[1])
+        unknown = unknown_word[:-1] | unknown_word[1:]
+        if settings.ngrams == 3:
+            keys = np.concatenate([keys, keys[:-1] | ids[2:]])
+            unknown = np.concatenate([unknown, unknown[:-1] | unknown_word[2:]])
+        columns.append(_bucket_ids(keys, unknown, settings))
+    elif settings.ngrams == 2:
+        columns.append(_pair_id_array(read[:-1], read[1:], index, settings))
+    length = 1 + sum(map(len, columns))
+    row = np.zeros(length if settings.dynamic_length else settings.row_width, dtype=np.int32)  # <PAD> is 0
+    row[0] = START_ID
+    np.concatenate(columns, out=row[1:length], casting="same_kind")
     return row, kept
 
 
@@ -596,7 +598,7 @@ def _ids_below(index: WordIndex, limit: int) -> dict[str, int]:
 def encode(text: str, index: WordIndex, settings: EncodingSettings) -> EncodedText:
     """Encode one text, keeping everything needed to explain the verdict."""
     tokens = tokenise(text)
-    token_ids = _lookup((t.text for t in tokens), index, settings)
+    token_ids = _lookup(map(itemgetter(0), tokens), index, settings)  # each token's text
     row, kept = model_row(token_ids, index, settings)
     return EncodedText(tokens=tokens, token_ids=token_ids, ids=row, kept=kept)
 
