@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import repeat
-from operator import attrgetter, ne
+from operator import itemgetter, ne
 from typing import NamedTuple
 
 import numpy as np
 
 from review_sentiment.encoding import FIRST_WORD_ID, UNK_ID, EncodedText, decode
 
-from review_sentiment._explain import Reading, read_reviews
+from review_sentiment._explain import Reading, encode_review, read_review, read_reviews
 from review_sentiment._reasons import Reason, strongest
-from review_sentiment._sentences import Sentence, classify_sentences
+from review_sentiment._sentences import Sentence, sentence_rows, sentence_verdicts, sentences_read
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, UNCERTAIN, COMMONEST_IDS, label_for, not_a_review_note
 
 
@@ -100,12 +100,16 @@ class Verdict:
 def classify_text(bundle, text: str, band: float = DEFAULT_UNCERTAIN_BAND, *, explain: bool = True,
                   by_sentence: bool = False) -> Verdict:
     """The verdict for one text, with per-word contributions unless `explain` is False, and with
-    each sentence's own verdict if `by_sentence`."""
-    (reading,) = read_reviews(bundle, [text], explain=explain)
-    encoded = reading.encoded
-    read_until = encoded.tokens[encoded.kept - 1].end if encoded.kept else 0
-    sentences = classify_sentences(bundle, text, read_until, encoded) if by_sentence else ()
-    return _verdict(bundle, reading, band, text, sentences)
+    each sentence's own verdict if `by_sentence` (each sentence read as a text of its own, run
+    with the review itself when that is less work: `review_sentiment._explain.read_review`)."""
+    encoded = encode_review(text, bundle)
+    spans = sentences_read(text, encoded.tokens[encoded.kept - 1].end if encoded.kept else 0) if by_sentence else []
+    if len(spans) < 2:
+        reading, _ = read_review(bundle, encoded, explain=explain)
+        return _verdict(bundle, reading, band, text)
+    rows, known = sentence_rows(text, spans, encoded, bundle)
+    reading, raw = read_review(bundle, encoded, explain=explain, company=rows)
+    return _verdict(bundle, reading, band, text, sentence_verdicts(spans, bundle.calibrate(raw), known))
 
 
 def classify_texts(
@@ -127,7 +131,7 @@ def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[
     read_ids = encoded.ids[1 : 1 + kept]  # the row's words are the ids of the words read
     common = int(np.count_nonzero((read_ids >= FIRST_WORD_ID) & (read_ids < FIRST_WORD_ID + COMMONEST_IDS)))
     read_tokens = encoded.tokens[:kept]
-    word_characters = sum(map(attrgetter("end"), read_tokens)) - sum(map(attrgetter("start"), read_tokens))
+    word_characters = sum(map(itemgetter(2), read_tokens)) - sum(map(itemgetter(1), read_tokens))  # ends - starts
     note = not_a_review_note(kept, known, common, word_characters, len("".join(read_part.split())))
     return Verdict(
         label=_label(probability, band, known),

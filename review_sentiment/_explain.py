@@ -1,8 +1,9 @@
 """What the model reads of a review, and how much each word it read moved the verdict.
 
-Every text the app classifies goes through `read_reviews`: it is the one place that turns text
-into model input and asks the model about it, so a change of encoding (say, reading a long review
-in windows) changes this file and nothing else. Qt-free, TensorFlow-free.
+Every text the app classifies goes through `read_reviews` (a pasted review, with its sentences,
+through `read_review`): this is the one place that turns text into model input and asks the model
+about it, so a change of encoding (say, reading a long review in windows) changes this file and
+nothing else. Qt-free, TensorFlow-free.
 
 A contribution is in calibrated log-odds of "positive": above zero, the word pushed toward
 positive; below, toward negative. Two methods, named in each `Reading.method`:
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from review_sentiment._additive import LEAVE_ONE_OUT, row_sums
+from review_sentiment._bundle import _ROW_ALIGNMENT
 from review_sentiment.encoding import EncodedText, encode, model_row, pad_rows, rows_without_each_word
 
 # A text this many characters per model input id or longer is tokenised only as far as the model
@@ -68,6 +70,56 @@ def read_reviews(bundle, texts: Sequence[str], *, explain: bool = True) -> list[
         return _exact_readings(bundle, encoded)
     rows = [_rows_for(e, bundle, explain) for e in encoded]
     raw = _run_in_chunks(bundle, rows)
+    return _readings_of_runs(bundle, encoded, rows, raw, explain)
+
+
+def read_review(bundle, encoded: EncodedText, *, explain: bool = True,
+                company: np.ndarray | None = None) -> tuple[Reading, np.ndarray | None]:
+    """`read_reviews` of one text already encoded, and the raw probabilities of `company` (rows of
+    other texts: the review's sentences). Those run in the same call as the review's own rows when
+    that is less work than a call of their own (`_less_work_together`): a model of dynamic length
+    gives each row the same probability, bit for bit, in any batch (`ModelBundle.raw_probabilities`)."""
+    exact = explain and bundle.additive is not None
+    own = encoded.ids[np.newaxis, :] if exact else _rows_for(encoded, bundle, explain)
+    together = company is not None and _less_work_together(bundle, own.shape, company.shape)
+    batch = _stacked(own, company) if together else own
+    if exact:
+        probabilities, position_shares = bundle.additive.run(bundle, batch)
+        (reading,) = _exact_readings_of_runs(bundle, [encoded], probabilities[:1], position_shares[:1])
+    else:
+        probabilities = _run_in_chunks(bundle, [batch])
+        (reading,) = _readings_of_runs(bundle, [encoded], [own], probabilities[: len(own)], explain)
+    if company is None:
+        return reading, None
+    return reading, (probabilities[len(own) :] if together else bundle.raw_probabilities(company))
+
+
+# One more model call costs about as much as running this many more ids in a call (measured on
+# the trigram model: ~30 us of onnxruntime's own per call, ~40 us of ours around it, ~9 ns an id).
+_IDS_A_CALL_COSTS = 8192
+
+
+def _less_work_together(bundle, own: tuple[int, int], company: tuple[int, int]) -> bool:
+    """Rows of these two shapes are fewer ids (and calls) to run as one batch than as two. Only
+    for models of dynamic length, whose rows run in blocks of `_ROW_ALIGNMENT` rows and ids."""
+    if not bundle.settings.dynamic_length:
+        return False
+    aligned = lambda count: count + -count % _ROW_ALIGNMENT  # noqa: E731
+    apart = aligned(own[0]) * aligned(own[1]) + aligned(company[0]) * aligned(company[1]) + _IDS_A_CALL_COSTS
+    return aligned(own[0] + company[0]) * aligned(max(own[1], company[1])) <= apart
+
+
+def _stacked(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Two blocks of rows as one, each row padded with <PAD> to the wider block's width."""
+    rows = np.zeros((len(top) + len(bottom), max(top.shape[1], bottom.shape[1])), dtype=np.int32)
+    rows[: len(top), : top.shape[1]] = top
+    rows[len(top) :, : bottom.shape[1]] = bottom
+    return rows
+
+
+def _readings_of_runs(bundle, encoded: list[EncodedText], rows: list[np.ndarray], raw: np.ndarray,
+                      explain: bool) -> list[Reading]:
+    """Each text's reading from the raw probabilities of its rows (`_rows_for`), all texts' one after another."""
     baseline = _empty_review_log_odds(bundle) if explain else None
     readings, offset = [], 0
     for e, r in zip(encoded, rows):
@@ -82,18 +134,25 @@ def read_reviews(bundle, texts: Sequence[str], *, explain: bool = True) -> list[
 
 def _exact_readings(bundle, encoded: list[EncodedText]) -> list[Reading]:
     """One run of each text's own row gives its probability and every position's exact share."""
-    shares = bundle.additive
     readings: list[Reading] = []
     for start, end in _runs_of_rows(encoded):
         batch = pad_rows([e.ids for e in encoded[start:end]])
-        probabilities, position_shares = shares.run(bundle, batch)
-        z = shares.baseline_z + row_sums(position_shares)
-        factors = shares.bend_factor(z) / bundle.temperature
-        logits = shares.log_odds(z, probabilities) / bundle.temperature
-        for e, p, row, factor, logit in zip(encoded[start:end], probabilities, position_shares, factors, logits):
-            words, pairs, triples = _word_shares(row, e.kept, bundle.settings.ngrams, factor)
-            readings.append(Reading(e, float(p), words, float(logit), _exact_baseline(bundle),
-                                    shares.method, pairs, triples))
+        readings += _exact_readings_of_runs(bundle, encoded[start:end], *bundle.additive.run(bundle, batch))
+    return readings
+
+
+def _exact_readings_of_runs(bundle, encoded: list[EncodedText], probabilities: np.ndarray,
+                            position_shares: np.ndarray) -> list[Reading]:
+    """Each text's reading from its own row's raw probability and position shares (a row per text)."""
+    shares = bundle.additive
+    z = shares.baseline_z + row_sums(position_shares)
+    factors = shares.bend_factor(z) / bundle.temperature
+    logits = shares.log_odds(z, probabilities) / bundle.temperature
+    readings = []
+    for e, p, row, factor, logit in zip(encoded, probabilities, position_shares, factors, logits):
+        words, pairs, triples = _word_shares(row, e.kept, bundle.settings.ngrams, factor)
+        readings.append(Reading(e, float(p), words, float(logit), _exact_baseline(bundle),
+                                shares.method, pairs, triples))
     return readings
 
 
@@ -196,16 +255,16 @@ def _run_in_chunks(bundle, rows: list[np.ndarray]) -> np.ndarray:
         for start in range(0, len(block), per_run):
             part = block[start : start + per_run]
             if run and (run_rows + len(part) > per_run or part.shape[1] != run[0].shape[1]):
-                results.append(bundle.raw_probabilities(_stacked(run)))
+                results.append(bundle.raw_probabilities(_joined(run)))
                 run, run_rows = [], 0
             run.append(part)
             run_rows += len(part)
-    results.append(bundle.raw_probabilities(_stacked(run)))
+    results.append(bundle.raw_probabilities(_joined(run)))
     return np.concatenate(results)
 
 
-def _stacked(blocks: list[np.ndarray]) -> np.ndarray:
+def _joined(blocks: list[np.ndarray]) -> np.ndarray:
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
-__all__ = ["Reading", "encode_review", "explanation_size", "read_reviews"]
+__all__ = ["Reading", "encode_review", "explanation_size", "read_review", "read_reviews"]

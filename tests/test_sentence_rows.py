@@ -9,12 +9,15 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from review_sentiment._bundle import default_models_dir, load_bundle
-from review_sentiment._classify import classify_text
+from review_sentiment._classify import classify_text, classify_texts
 from review_sentiment._explain import encode_review
-from review_sentiment._sentences import MAX_SENTENCES, _sentence_rows, classify_sentences, sentence_spans
-from review_sentiment.encoding import FIRST_WORD_ID, PAD_ID, encode, encode_batch, words
+from review_sentiment._sentences import (
+    _LINE_BREAK_TAG, _SENTENCE, MAX_SENTENCES, classify_sentences, sentence_rows, sentence_spans,
+)
+from review_sentiment.encoding import FIRST_WORD_ID, PAD_ID, encode, encode_batch, tokenise, words
 
 SHIPPED = sorted(p.name for p in default_models_dir().iterdir() if (p / "model.onnx").is_file())
 
@@ -68,7 +71,7 @@ def test_each_sentence_row_is_its_text_encoded_alone(bundle, texts):
         spans = sentence_spans(text[:until])[:MAX_SENTENCES]
         if len(spans) < 2:
             continue
-        rows, known = _sentence_rows(text, spans, encoded, bundle)
+        rows, known = sentence_rows(text, spans, encoded, bundle)
         pieces = [text[start:end] for start, end in spans]
         assert np.array_equal(rows, encode_batch(pieces, bundle.word_index, bundle.settings)), text[:200]
         for piece, row, count in zip(pieces, rows, known):
@@ -77,7 +80,7 @@ def test_each_sentence_row_is_its_text_encoded_alone(bundle, texts):
             read = alone[1 : 1 + min(len(words(piece)), bundle.settings.max_length - 1)]
             assert count == np.count_nonzero(read >= FIRST_WORD_ID), piece
         sentences += len(spans)
-        cut += sum(row is not None for row, _ in _cut_rows(text, spans, encoded, bundle))
+        cut += int(_cut_rows(text, spans, encoded, bundle)[0].sum())
     assert sentences > 5_000
     assert cut >= 0.99 * sentences  # the fast path is taken: only a tag over a sentence's end is encoded again
 
@@ -96,6 +99,33 @@ def test_sentence_verdicts_are_bit_for_bit_those_of_encoding_each_sentence_again
         assert classify_sentences(bundle, text, until, encoded) == again, text[:200]
         verdict = classify_text(bundle, text, by_sentence=True)
         assert verdict.read_until == until and verdict.sentences == again
+        # The review's own verdict, run with its sentences, is the one it gets alone and among other texts.
+        alone = dataclasses.replace(verdict, sentences=())
+        assert alone == classify_text(bundle, text) == classify_texts(bundle, [text])[0], text[:200]
+
+
+def plain_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The sentence rule in full: line-break tags made line ends, each match of `_SENTENCE` less
+    its surrounding spaces, kept when the contract finds a word in it."""
+    blanked = _LINE_BREAK_TAG.sub(lambda m: "\n" + " " * (len(m.group()) - 1), text)
+    spans = []
+    for match in _SENTENCE.finditer(blanked):
+        piece = match.group()
+        start, end = match.start() + len(piece) - len(piece.lstrip()), match.end() - len(piece) + len(piece.rstrip())
+        if start < end and tokenise(blanked[start:end]):
+            spans.append((start, end))
+    return spans
+
+
+def test_sentence_spans_are_the_plain_rule_on_real_and_awkward_texts(texts):
+    wrong = [text for text in texts if sentence_spans(text) != plain_sentence_spans(text)]
+    assert wrong == []
+
+
+@given(st.lists(st.sampled_from(list("aZ09 '<>/.!?…\n\t\"”)]é") + ["<br />", "<BR>", "<br/>", "<i>", "\n\n"]),
+                max_size=80).map("".join))
+def test_sentence_spans_are_the_plain_rule_on_odd_texts(text):
+    assert sentence_spans(text) == plain_sentence_spans(text)
 
 
 def test_a_tag_over_a_sentence_end_is_encoded_from_the_sentence_text(shipped_bundle):
@@ -104,9 +134,9 @@ def test_a_tag_over_a_sentence_end_is_encoded_from_the_sentence_text(shipped_bun
     spans = sentence_spans(text[:until])
     assert [text[a:b] for a, b in spans] == ["<a href='x.", "html'>Great</a>.", "Bad film!", "Good.", "<x.", "yy.",
                                               "z> Bad"]  # read up to the end of the last word
-    cut = [row is not None for row, _ in _cut_rows(text, spans, encoded, shipped_bundle)]
+    cut = _cut_rows(text, spans, encoded, shipped_bundle)[0].tolist()
     assert cut == [False, False, True, True, False, False, False]
-    rows, _ = _sentence_rows(text, spans, encoded, shipped_bundle)
+    rows, _ = sentence_rows(text, spans, encoded, shipped_bundle)
     pieces = [text[a:b] for a, b in spans]
     assert np.array_equal(rows, encode_batch(pieces, shipped_bundle.word_index, shipped_bundle.settings))
     assert rows[0, 1] != PAD_ID  # "a", "href" and "x" are words of "<a href='x." alone, not of the review
