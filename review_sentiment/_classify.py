@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import repeat
-from operator import itemgetter, ne
+from operator import ne
 from typing import NamedTuple
 
 import numpy as np
@@ -124,14 +124,14 @@ def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[
     encoded = reading.encoded
     probability = float(bundle.calibrate(np.array([reading.raw_probability]))[0])
     kept, token_ids = encoded.kept, encoded.token_ids
-    words = _seen_words(encoded, reading.contributions)
+    columns = tuple(zip(*encoded.tokens)) or ((), (), ())  # each token's text, start and end
+    words = _seen_words(encoded, columns, reading.contributions)
     known = kept - token_ids[:kept].count(UNK_ID)
     read_until = encoded.tokens[kept - 1].end if kept else 0
     read_part = text[: read_until] if encoded.truncated else text
     read_ids = encoded.ids[1 : 1 + kept]  # the row's words are the ids of the words read
     common = int(np.count_nonzero((read_ids >= FIRST_WORD_ID) & (read_ids < FIRST_WORD_ID + COMMONEST_IDS)))
-    read_tokens = encoded.tokens[:kept]
-    word_characters = sum(map(itemgetter(2), read_tokens)) - sum(map(itemgetter(1), read_tokens))  # ends - starts
+    word_characters = sum(columns[2][:kept]) - sum(columns[1][:kept])  # the read words' ends less their starts
     note = not_a_review_note(kept, known, common, word_characters, len("".join(read_part.split())))
     return Verdict(
         label=_label(probability, band, known),
@@ -152,12 +152,14 @@ def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[
     )
 
 
-def _seen_words(encoded: EncodedText, contributions: np.ndarray | None) -> tuple[SeenWord, ...]:
-    """Each word of the text as the model met it (made as tuples: a long review has thousands)."""
+def _seen_words(encoded: EncodedText, columns: tuple[tuple, tuple, tuple],
+                contributions: np.ndarray | None) -> tuple[SeenWord, ...]:
+    """Each word of the text as the model met it (made as tuples: a long review has thousands),
+    from its tokens' `columns`: their texts, starts and ends."""
     tokens, kept = encoded.tokens, encoded.kept
     if not tokens:
         return ()
-    texts, starts, ends = zip(*tokens)
+    texts, starts, ends = columns
     weights = [] if contributions is None else contributions.tolist()
     weights += [None] * (len(tokens) - len(weights))
     known = map(ne, encoded.token_ids, repeat(UNK_ID))

@@ -110,11 +110,14 @@ def _less_work_together(bundle, own: tuple[int, int], company: tuple[int, int]) 
 
 
 def _stacked(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    """Two blocks of rows as one, each row padded with <PAD> to the wider block's width."""
-    rows = np.zeros((len(top) + len(bottom), max(top.shape[1], bottom.shape[1])), dtype=np.int32)
-    rows[: len(top), : top.shape[1]] = top
-    rows[len(top) :, : bottom.shape[1]] = bottom
-    return rows
+    """Two blocks of rows as one, each row padded with <PAD> to the wider block's width: the top
+    left of <PAD> rows and places up to multiples of `_ROW_ALIGNMENT` (the view's base), which
+    `aligned_rows` then runs as it is, without a copy."""
+    rows, width = len(top) + len(bottom), max(top.shape[1], bottom.shape[1])
+    aligned = np.zeros((rows + -rows % _ROW_ALIGNMENT, width + -width % _ROW_ALIGNMENT), dtype=np.int32)
+    aligned[: len(top), : top.shape[1]] = top
+    aligned[len(top) : rows, : bottom.shape[1]] = bottom
+    return aligned[:rows, :width]
 
 
 def _readings_of_runs(bundle, encoded: list[EncodedText], rows: list[np.ndarray], raw: np.ndarray,
