@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from _shared import machine, median_ms  # noqa: E402
 from review_sentiment._additive import ADDITIVITY_TOLERANCE, PROBABILITY_PRECISION, raw_log_odds  # noqa: E402
+from desktop.ui.main_window import MODEL_THREADS  # noqa: E402
 from review_sentiment._bundle import default_models_dir, load_bundle  # noqa: E402
 from review_sentiment._classify import classify_text, classify_texts  # noqa: E402
 from review_sentiment._explain import encode_review  # noqa: E402
@@ -119,7 +120,7 @@ def main() -> int:
     from trainer.data import load_movie_reviews, split
 
     texts = split(load_movie_reviews(), "imdb").test.texts[: args.reviews]
-    bundle = load_bundle(args.model)
+    bundle = load_bundle(args.model, threads=MODEL_THREADS)  # loaded as the app loads it
     print(f"machine: {machine()}")
     print(f"model: {bundle.path} ({bundle.architecture})")
     longest_review(bundle, texts, args.runs)

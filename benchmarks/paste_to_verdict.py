@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _shared import keras_twin, machine, median_ms, reference_loop_seconds  # noqa: E402
+from desktop.ui.main_window import MODEL_THREADS  # noqa: E402
 from review_sentiment._bundle import default_models_dir, load_bundle  # noqa: E402
 from review_sentiment._classify import classify_text  # noqa: E402
 from review_sentiment.encoding import encode, tokenise  # noqa: E402
@@ -64,7 +65,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=default_models_dir())
     args = parser.parse_args()
 
-    bundle = load_bundle(args.model)
+    bundle = load_bundle(args.model, threads=MODEL_THREADS)  # loaded as the app loads it
     text, word_count = review_of_250_words()
     ids = encode(text, bundle.word_index, bundle.settings).ids[np.newaxis, :]
     print(f"machine: {machine()}")

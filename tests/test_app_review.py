@@ -110,6 +110,24 @@ def test_clearly_positive_and_negative_reviews_show_their_verdicts(qtbot, open_w
     assert window.model_label.text() == f"Model: {window.bundle.name}"
 
 
+def _threads(bundle) -> int:
+    return bundle.session.get_session_options().intra_op_num_threads
+
+
+def test_the_app_runs_its_model_on_one_thread_at_start_and_after_open_model(qtbot, open_window, tmp_path,
+                                                                             monkeypatch):
+    """One onnxruntime thread (main_window.MODEL_THREADS): faster for one review at a time, and the
+    Batch tab's forked workers can run that session as it is."""
+    window = open_window()
+    assert _threads(window.bundle) == 1
+    copy = tmp_path / "again"
+    shutil.copytree(resolve_model_file(default_models_dir()).parent, copy)
+    monkeypatch.setattr(main_window, "choose_model", lambda parent, start: str(copy / fmt.MODEL_FILE))
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        window.open_model_action.trigger()
+    assert window.bundle.path == copy / fmt.MODEL_FILE and _threads(window.bundle) == 1
+
+
 def test_the_columns_stay_put_when_a_verdict_appears_at_800_by_600(qtbot, open_window, clear_reviews):
     window = open_window()
     window.resize(800, 600)
