@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -48,16 +47,6 @@ def review_of_250_words() -> tuple[str, int]:
     return best, len(tokenise(best))
 
 
-def median_cpu_ms(fn, runs: int) -> float:
-    """The median CPU time of this process over `runs` calls of `fn()`, in milliseconds."""
-    times = []
-    for _ in range(runs):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return statistics.median(times) * 1000
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500, help="timed runs of the app's path")
@@ -78,7 +67,7 @@ def main() -> int:
     print(f"app path (verdict + {verdict.words_read} contributions, {verdict.method} + "
           f"{len(verdict.sentences)} sentence verdicts): median {app_ms:.2f} ms over {args.runs} runs")
     print(f"  without the sentence view: median {words_ms:.2f} ms; verdict alone: median {plain_ms:.2f} ms")
-    cpu_ms = median_cpu_ms(lambda: classify_text(bundle, text, by_sentence=True), args.runs)
+    cpu_ms = median_ms(lambda: classify_text(bundle, text, by_sentence=True), args.runs, warmup=0, clock=time.process_time)
     print(f"  app path in this process's CPU time (without the waits for a core other programs hold): "
           f"median {cpu_ms:.2f} ms")
     print(f"reference loop (the machine's speed right now, see benchmarks/_shared.py): {reference_loop_seconds():.2f} s")
