@@ -301,7 +301,8 @@ def _table_lookup_layer():
     return TableLookup
 
 
-def _TableLookup(table: np.ndarray, name: str):
+def _table_lookup(table: np.ndarray, name: str):
+    """A `TableLookup` layer holding `table` (float32, one value per id)."""
     return _table_lookup_layer()(table, name=name)
 
 
@@ -317,7 +318,7 @@ def exported_network(model):
     table = weights * ratios
     table[[PAD_ID, START_ID]] = 0.0
     ids = keras.Input(shape=(None,), dtype="int32", name=fmt.INPUT_NAME)
-    values = _TableLookup(table, name="weights_x_naive_bayes")(ids)
+    values = _table_lookup(table, name="weights_x_naive_bayes")(ids)
     shares = LengthNormalisedShares(zero_at_uncounted=True, dtype="float64", name=fmt.CONTRIBUTIONS_NAME)(values, ids)
     probability = AdditiveProbability(dtype="float64", name=fmt.OUTPUT_NAME)
     output = probability(shares)
