@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import prod
 
 import numpy as np
 
 from review_sentiment._additive import LEAVE_ONE_OUT, row_sums
-from review_sentiment._bundle import _ROW_ALIGNMENT
+from review_sentiment._bundle import aligned_shape
 from review_sentiment.encoding import EncodedText, encode, model_row, pad_rows, rows_without_each_word
 
 # A text this many characters per model input id or longer is tokenised only as far as the model
@@ -104,9 +105,8 @@ def _less_work_together(bundle, own: tuple[int, int], company: tuple[int, int]) 
     for models of dynamic length, whose rows run in blocks of `_ROW_ALIGNMENT` rows and ids."""
     if not bundle.settings.dynamic_length:
         return False
-    aligned = lambda count: count + -count % _ROW_ALIGNMENT  # noqa: E731
-    apart = aligned(own[0]) * aligned(own[1]) + aligned(company[0]) * aligned(company[1]) + _IDS_A_CALL_COSTS
-    return aligned(own[0] + company[0]) * aligned(max(own[1], company[1])) <= apart
+    apart = prod(aligned_shape(*own)) + prod(aligned_shape(*company)) + _IDS_A_CALL_COSTS
+    return prod(aligned_shape(own[0] + company[0], max(own[1], company[1]))) <= apart
 
 
 def _stacked(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
@@ -114,7 +114,7 @@ def _stacked(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     left of <PAD> rows and places up to multiples of `_ROW_ALIGNMENT` (the view's base), which
     `aligned_rows` then runs as it is, without a copy."""
     rows, width = len(top) + len(bottom), max(top.shape[1], bottom.shape[1])
-    aligned = np.zeros((rows + -rows % _ROW_ALIGNMENT, width + -width % _ROW_ALIGNMENT), dtype=np.int32)
+    aligned = np.zeros(aligned_shape(rows, width), dtype=np.int32)
     aligned[: len(top), : top.shape[1]] = top
     aligned[len(top) : rows, : bottom.shape[1]] = bottom
     return aligned[:rows, :width]
