@@ -10,6 +10,8 @@ Prints one JSON line per epoch and writes build/variant_TAG.json. The runs behin
     uv run --group train python benchmarks/model_variants.py --tag dump --swa --epochs 15 --patience 99 --dump
     uv run --group train python benchmarks/length_shift.py build/variant_dump_z.npz
     uv run --group train python benchmarks/model_variants.py --tag wd --weight-decay 0.01 --swa --epochs 15 --patience 99 --dump
+    uv run --group train python benchmarks/model_variants.py --tag w8 --swa --epochs 15 --patience 99 --save-weights
+    uv run python benchmarks/table_variants.py build/variant_w8_weights.npz
 
 --swa also scores, from epoch 8, the mean of the last 3, 5, 8 and 12 epochs' weights (with the
 temperature fitted on validation for each); --dump saves, with the recipe's averaged weights, each
@@ -38,6 +40,7 @@ from review_sentiment.encoding import build_word_index, _batch_word_ids, _ragged
 from trainer import data as D  # noqa: E402
 from trainer.architectures import RECIPES  # noqa: E402
 from trainer.train import TrainOptions  # noqa: E402
+from review_sentiment import bundle_format as fmt  # noqa: E402
 import dataclasses  # noqa: E402
 
 p = argparse.ArgumentParser()
@@ -54,6 +57,9 @@ p.add_argument("--batch", type=int, default=64)
 p.add_argument("--weight-decay", type=float, default=None, help="Adam's decoupled weight decay (AdamW)")
 p.add_argument("--dump", action="store_true", help="save each validation review's and window's log-odds")
 p.add_argument("--swa", action="store_true", help="also score averages of the last K epochs' weights")
+p.add_argument("--save-weights", action="store_true",
+               help="save the recipe's (averaged) weights, NB ratios, bias, the training ids' review counts and "
+                    "the validation rows (build/variant_TAG_weights.npz, for benchmarks/table_variants.py)")
 p.add_argument("--crossfit", type=int, choices=(0, 1), default=None,
                help="train on train + validation half K for --epochs (no early stopping); score the other half")
 args = p.parse_args()
@@ -199,14 +205,20 @@ Path(__file__).resolve().parents[1].joinpath("build").mkdir(exist_ok=True)
 with open(Path(__file__).resolve().parents[1] / "build" / f"variant_{args.tag}.json", "w") as f:
     json.dump(result, f, indent=1)
 
-if args.dump:
-    # The weights of the recipe (the mean of the last `average_last_epochs` epochs, with --swa) and,
-    # for each validation review and window, its raw log-odds and the positions it read.
-    from trainer.architectures import network_with_shares
+
+def use_the_recipes_average():
+    """With --swa, put the mean of the last `average_last_epochs` epochs' weights into the model."""
     if args.swa:
         k = min(recipe.average_last_epochs or 8, len(snapshots))
         for v, values in zip(model.trainable_variables, zip(*snapshots[-k:])):
             v.assign(np.mean(values, axis=0))
+
+
+if args.dump:
+    # The weights of the recipe (the mean of the last `average_last_epochs` epochs, with --swa) and,
+    # for each validation review and window, its raw log-odds and the positions it read.
+    from trainer.architectures import network_with_shares
+    use_the_recipes_average()
     with_shares = network_with_shares(model)
     rng8 = np.random.default_rng(8)
     fit_rows = rows_of([window(x, rng8, 5, 40) for x in val_ids])
@@ -218,3 +230,23 @@ if args.dump:
         dumped[name + "_n"] = np.array([int((r > 1).sum()) for r in rows])
     dumped["labels"] = val.labels
     np.savez(Path(__file__).resolve().parents[1] / "build" / f"variant_{args.tag}_z.npz", **dumped)
+
+
+if args.save_weights:
+    use_the_recipes_average()
+    present = {1: np.zeros(settings.vocab_size, np.int32), 0: np.zeros(settings.vocab_size, np.int32)}
+    for row, label in zip(train_rows, train.labels):
+        present[int(label)][np.unique(row)] += 1
+    saved = {"weights": model.get_layer("weights").get_weights()[0].reshape(-1),
+             "ratios": model.get_layer("naive_bayes_ratios").get_weights()[0].reshape(-1),
+             "bias": model.get_layer(fmt.OUTPUT_NAME).get_weights()[0],
+             "positive_reviews": present[1], "negative_reviews": present[0], "labels": val.labels,
+             "ngram_buckets": settings.ngram_buckets}
+    windows = {}
+    for seed in (7, 8, 9, 10, 11):
+        rng = np.random.default_rng(seed)
+        windows[seed] = rows_of([window(x, rng, 5, 40) for x in val_ids])
+    for name, rows in [("whole", val_rows)] + [(f"windows{s}", r) for s, r in windows.items()]:
+        saved[name + "_flat"] = np.concatenate(rows)
+        saved[name + "_lengths"] = np.array([len(r) for r in rows])
+    np.savez(Path(__file__).resolve().parents[1] / "build" / f"variant_{args.tag}_weights.npz", **saved)

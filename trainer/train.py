@@ -19,7 +19,7 @@ from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND
 from trainer import card as card_writer
 from trainer import data as data_sources
 from trainer import install, metrics
-from trainer.architectures import DEFAULT_ARCH, RECIPES, Recipe, exported_network, network_with_shares
+from trainer.architectures import DEFAULT_ARCH, RECIPES, Recipe, exported_network, finish_weights, network_with_shares
 from trainer.export import PARITY_TOLERANCE, check_parity, export_onnx
 
 SAMPLES_PER_LABEL = 4
@@ -167,7 +167,7 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
 
         callbacks.append(LastEpochsAverage(recipe.average_last_epochs, callbacks[0] if callbacks else None))
     validation = None if refit else split.validation
-    model, history, val_probabilities, x_test = _fit(recipe, settings, trained_on, validation, split.test,
+    model, history, finished, val_probabilities, x_test = _fit(recipe, settings, trained_on, validation, split.test,
                                                      word_index, epochs, batch_size, options.seed, callbacks)
     if refit:
         temperature = recipe.refit_temperature
@@ -217,12 +217,14 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
                 "loss": "binary_crossentropy", "early_stopping": recipe.early_stopping and not refit,
                 "ngrams": settings.ngrams, "dynamic_length": settings.dynamic_length,
                 "ngram_buckets": settings.ngram_buckets, "average_last_epochs": recipe.average_last_epochs,
+                "nb_interpolation": recipe.nb_interpolation, "bias_kept": recipe.bias_kept,
             },
             "encoding": settings.to_dict(),
             "word_index": {"entries": len(word_index), "sha256": word_index.sha256},
             "epochs_run": len(history["loss"]),
             "best_epoch": int(np.argmin(history["val_loss"])) + 1 if "val_loss" in history else None,
             **({"averaged_epochs": callbacks[-1].averaged_epochs} if recipe.average_last_epochs else {}),
+            **({"after_training": finished} if finished else {}),
             "parameters": int(model.count_params()),
             "calibration": {"method": "temperature", "temperature": temperature,
                             "fitted_on": REFIT_TEMPERATURE_SOURCE if refit else "validation"},
@@ -271,9 +273,9 @@ def run(options: TrainOptions, default_models_dir: Path) -> dict:
 
 def _fit(recipe: Recipe, settings: EncodingSettings, train, validation, test, word_index, epochs: int,
          batch_size: int, seed: int, callbacks: list):
-    """Encode, build and fit on `train`, watching `validation` unless it is None (a refit).
-    Returns the model, its history, its validation probabilities (None without validation) and
-    the test rows in batches (for the parity check). Dynamic-length rows are padded per batch."""
+    """Encode, build and fit on `train`, watching `validation` unless it is None (a refit), then
+    `finish_weights`. Returns the model, its history, what `finish_weights` did, its validation
+    probabilities (None without validation) and the test rows in batches (for the parity check). Dynamic-length rows are padded per batch."""
     if settings.dynamic_length:
         from trainer.batches import PaddedBatches
 
@@ -286,9 +288,10 @@ def _fit(recipe: Recipe, settings: EncodingSettings, train, validation, test, wo
             validation_data=None if validation is None else PaddedBatches(rows_val, validation.labels, PREDICT_BATCH),
             callbacks=callbacks, verbose=2,
         ).history
+        finished = finish_weights(model, recipe, rows_train)
         val_probabilities = (None if validation is None else
                              model.predict(PaddedBatches(rows_val, None, PREDICT_BATCH), verbose=0).reshape(-1))
-        return model, history, val_probabilities, _length_sorted_batches(rows_test)
+        return model, history, finished, val_probabilities, _length_sorted_batches(rows_test)
     x_train, x_test = (encode_batch(p.texts, word_index, settings) for p in (train, test))
     x_val = None if validation is None else encode_batch(validation.texts, word_index, settings)
     model = _build(recipe, settings, x_train, train.labels)
@@ -297,8 +300,9 @@ def _fit(recipe: Recipe, settings: EncodingSettings, train, validation, test, wo
         x_train, train.labels, epochs=epochs, batch_size=batch_size,
         validation_data=None if validation is None else (x_val, validation.labels), callbacks=callbacks, verbose=2,
     ).history
+    finished = finish_weights(model, recipe, x_train)
     val_probabilities = None if validation is None else model.predict(x_val, batch_size=2048, verbose=0).reshape(-1)
-    return model, history, val_probabilities, x_test
+    return model, history, finished, val_probabilities, x_test
 
 
 def _rows(texts, word_index, settings: EncodingSettings) -> list[np.ndarray]:
