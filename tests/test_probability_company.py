@@ -10,7 +10,7 @@ import pytest
 from review_sentiment._bundle import load_bundle
 from review_sentiment.encoding import encode_ragged, pad_rows
 
-ROOT_MODELS = ["trigram-nb-20261201-235037", "bigram-nb-20261126-152216"]
+ROOT_MODELS = ["trigram-nb-20261202-024952", "trigram-nb-20261201-235037", "bigram-nb-20261126-152216"]
 
 
 @pytest.mark.parametrize("name", ROOT_MODELS)
