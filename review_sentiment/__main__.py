@@ -16,6 +16,11 @@ def main(argv: list[str] | None = None) -> int:
         # (onnxruntime's telemetry, a thread and a store written at import and exit, is off for
         # the whole package: `_bundle`.)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        # Before the imports too: what is freed then (the model file's parse, 17 MB) and while
+        # classifying stays in the process for the arrays that follow (`_memory`).
+        from review_sentiment._memory import keep_freed_memory
+
+        keep_freed_memory()
         # Importing numpy, onnxruntime and the core makes some 100,000 objects, which live as long
         # as the process, and no garbage: the collector's passes over them took 15-30 ms of each
         # start. So they are made with it off and set aside (frozen) for it to pass over never.

@@ -33,6 +33,7 @@ import numpy as np
 
 from review_sentiment import _reading as reading
 from review_sentiment._bundle import _ROW_ALIGNMENT
+from review_sentiment._memory import keep_freed_memory
 from review_sentiment._reading import ReadError, describe_os_error
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, NEGATIVE, POSITIVE, UNCERTAIN, label_for
 from review_sentiment.encoding import FIRST_WORD_ID, PAD_ID, encode_batch, encode_ragged, encode_runs, rows_of_runs
@@ -879,6 +880,7 @@ def _start_worker(bundle, parent: int, run_model: bool, explain, check: tuple, r
                   shared: _SharedBlocks | None = None) -> None:
     _die_with_parent(parent)
     gc.freeze()  # what the worker inherited is never collected: a collection would walk (and copy) it all
+    keep_freed_memory()
     _worker_state.update(bundle=bundle, run_model=run_model, explain=explain, check=check, ready=False, render=render,
                          shared=shared)
 

@@ -38,6 +38,7 @@ from review_sentiment.encoding import (
 )
 from review_sentiment import bundle_format as fmt
 from review_sentiment._additive import AdditiveShares, for_bundle
+from review_sentiment._memory import huge_pages_for_what_is_made
 from review_sentiment._reading import ReadError, describe_os_error, read_small_file
 from review_sentiment._shown import shown
 
@@ -476,7 +477,8 @@ def _session(model_file: Path, threads: int | None = None) -> ort.InferenceSessi
     # machine: a 250-word explanation took 6-10 ms instead of 2 under load with spinning on.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        with huge_pages_for_what_is_made():  # the weights: read at hashed places, page after page
+            return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises its own exception types for bad files
         reason = str(error).splitlines()[0][:300]
         if "External data path" in reason:

@@ -34,6 +34,7 @@ from review_sentiment._export import (
     check_output_target,
     format_for_path,
 )
+from review_sentiment._memory import keep_freed_memory
 from review_sentiment._shown import shown
 from review_sentiment._verdict import DEFAULT_UNCERTAIN_BAND, MAX_UNCERTAIN_BAND
 
@@ -169,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     except BundleError as error:
         print(f"error: cannot use the model: {error}", file=sys.stderr)
         return EXIT_USAGE
+    keep_freed_memory()  # this process classifies in bulk from here on (and its workers, forked, too)
     mode, field = _mode(args)
     files = list(find_input_files(args.paths, parse_extensions(args.extensions)))
     if args.output:
