@@ -545,7 +545,9 @@ def _bucket_ids(key: np.ndarray, unknown: np.ndarray, settings: EncodingSettings
     key *= np.uint64(0x94D049BB133111EB)
     key ^= key >> np.uint64(31)
     bits = settings.ngram_buckets.bit_length() - 1
-    found = (key >> np.uint64(64 - bits)).astype(np.int64) + settings.word_ids
+    key >>= np.uint64(64 - bits)
+    found = key.view(np.int64)  # below 2**63 after the shift: the same values
+    found += settings.word_ids
     found[unknown] = PAD_ID
     return found
 
@@ -718,8 +720,13 @@ def _ascii_word_spans(chars: np.ndarray, text_ends: np.ndarray) -> tuple[np.ndar
         _blank(in_word, *np.array(pieces, dtype=np.int64).T)
     apostrophes = np.flatnonzero(chars == _APOSTROPHE_BYTE)
     in_word[apostrophes] = in_word[apostrophes - 1] & in_word[apostrophes + 1]
-    edges = (np.flatnonzero(in_word[1:] != in_word[:-1]) + 1).reshape(-1, 2)  # the first and last bytes are no word's
-    return np.ascontiguousarray(edges[:, 0]), np.ascontiguousarray(edges[:, 1]), pieces
+    # The first and last bytes are no word's; a word starts after a byte that is not, and ends before one.
+    before, after = in_word[:-1], in_word[1:]
+    starts = np.flatnonzero(after > before)
+    starts += 1
+    ends = np.flatnonzero(after < before)
+    ends += 1
+    return starts, ends, pieces
 
 
 def _batch_word_ids(texts: Sequence[str], index: WordIndex, settings: EncodingSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -801,7 +808,10 @@ def _packed(windows: np.ndarray, starts: np.ndarray, sizes: np.ndarray, kept: np
     """One part of each word's key: the 8 characters from `starts` lower-cased, and of them the
     bytes ``kept[size]`` keeps for a word of that many characters (`_SHORT_BYTES`, `_PART_BYTES`).
     Indexing, not `take`, which reads the unaligned words more slowly (6% of finding the words)."""
-    return (windows[starts] | _LOWER_CASE) & kept[np.minimum(sizes, _MOST_PACKED_CHARS + 1)]
+    key = windows[starts]
+    key |= _LOWER_CASE  # in place, as the next: the arrays of a batch's words are each a megabyte or so
+    key &= kept.take(np.minimum(sizes, _MOST_PACKED_CHARS + 1))
+    return key
 
 
 def _word_slots(keys: Sequence[np.ndarray], bits: int) -> np.ndarray:
@@ -976,19 +986,19 @@ def rows_of_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], chosen: np.nda
     rows, columns = count + -count % multiple, width + -width % multiple
     if not 1 <= multiple <= _MOST_ROWS_MULTIPLE:
         raise ValueError(f"rows can be padded to a multiple of 1 to {_MOST_ROWS_MULTIPLE}, not {multiple}")
-    # Each row is its runs, then a run of <PAD> to the width (rows beyond the texts are all <PAD>):
-    # each place of the array is its run's start plus how far into the run it is.
-    run_sizes = np.zeros((rows, sizes.shape[1] + 1), dtype=np.int64)
-    run_sizes[:count, :-1] = sizes
-    run_sizes[:count, -1] = columns - lengths
-    run_sizes[count:, -1] = columns
-    run_starts = np.zeros_like(run_sizes)  # the <PAD> runs start at ids[0]
+    # Each row is its runs, then a run of <PAD> to the width (rows beyond the texts are all <PAD>),
+    # each run a slice of `ids`, joined in one copy: a few hundred slices a chunk, where a place
+    # by place gather (an index for each id) took twice as long.
+    run_ends = np.zeros((rows, sizes.shape[1] + 1), dtype=np.int64)
+    run_ends[:count, :-1] = sizes
+    run_ends[:count, -1] = columns - lengths
+    run_ends[count:, -1] = columns
+    run_starts = np.zeros_like(run_ends)  # the <PAD> runs start at ids[0]
     run_starts[:count, :-1] = starts[chosen]
-    run_sizes, run_starts = run_sizes.ravel(), run_starts.ravel()
-    run_ends = np.cumsum(run_sizes)
-    where = np.repeat(run_starts - (run_ends - run_sizes), run_sizes) + np.arange(rows * columns)
+    run_ends += run_starts
     padded = np.empty((rows, columns), dtype=np.int32)  # its own memory: the view's base
-    np.take(ids, where, out=padded.reshape(-1))
+    np.concatenate(list(map(ids.__getitem__, map(slice, run_starts.ravel().tolist(), run_ends.ravel().tolist()))),
+                   out=padded.reshape(-1))
     return padded if padded.shape == (count, width) else padded[:count, :width]
 
 
