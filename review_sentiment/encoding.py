@@ -658,8 +658,11 @@ def _one_byte_per_char(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np
     neighbours and next 24 bytes can be read unchecked."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     ends = np.cumsum(lengths + 1)
-    joined = "\0" + "\0".join(texts) + "\0" * (1 + _MOST_PACKED_CHARS)
-    return np.frombuffer(joined.encode("latin-1", _BEYOND_LATIN_1), dtype=np.uint8), ends - lengths, ends
+    # Each text encoded on its own, then joined: one text beyond Latin-1 (a curly quote, in one
+    # review of ~90) would make a joined str two bytes a character, and its encoding slow, for all.
+    joined = (b"\0".join([b"", *[text.encode("latin-1", _BEYOND_LATIN_1) for text in texts], b"\0" * _MOST_PACKED_CHARS])
+              if texts else b"\0" * (2 + _MOST_PACKED_CHARS))
+    return np.frombuffer(joined, dtype=np.uint8), ends - lengths, ends
 
 
 def _word_chars(chars: np.ndarray) -> np.ndarray:
@@ -734,17 +737,17 @@ def _batch_word_ids(texts: Sequence[str], index: WordIndex, settings: EncodingSe
     many each text has: ``_lookup(words(text, max_length - 1))`` for every text, at once."""
     chars, text_starts, text_ends = _one_byte_per_char(texts)
     starts, ends, pieces = _ascii_word_spans(chars, text_ends)
-    positions = starts
+    bounds = np.append(text_starts, len(chars))
+    counts = np.diff(np.searchsorted(starts, bounds))
     if pieces:
         piece_starts, piece_words = _words_of_pieces(pieces, texts, text_starts)
-        at = np.searchsorted(starts, piece_starts)
-        positions = np.insert(starts, at, piece_starts)  # a piece's words keep their order
-    counts = np.diff(np.searchsorted(positions, np.append(text_starts, len(chars))))
+        at = np.searchsorted(starts, piece_starts)  # where a piece's words go among the others, in order
+        counts += np.diff(np.searchsorted(piece_starts, bounds))
     room = settings.max_length - 1
     read = None
     if counts.max(initial=0) > room:
         first = np.cumsum(counts) - counts
-        read = np.arange(len(positions)) - np.repeat(first, counts) < room
+        read = np.arange(counts.sum()) - np.repeat(first, counts) < room
         counts = np.minimum(counts, room)
     if not pieces:
         if read is not None:
@@ -790,8 +793,10 @@ def _ascii_word_ids(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, ind
     """The id of each ASCII word ``chars[starts[i]:ends[i]]``, lower-cased; <UNK> if not in the index."""
     sizes = ends - starts
     windows = np.ndarray(shape=(len(chars) - 7,), dtype="<u8", buffer=chars, strides=(1,))
-    # Words of 1 to 8 characters packed; longer ones become 0, which finds an empty slot: <UNK>.
-    found = _probe(_word_table(index, settings.word_ids, 1), [_packed(windows, starts, sizes, _SHORT_BYTES)])
+    # Words of 1 to 8 characters packed; longer ones become 0, which finds an empty slot: <UNK>
+    # (they are looked up in the other table below, so none of them probes past its first slot).
+    found = _probe(_word_table(index, settings.word_ids, 1), [_packed(windows, starts, sizes, _SHORT_BYTES)],
+                   sizes <= 8)
     long = np.flatnonzero(sizes > 8)
     if not len(long):
         return found
@@ -822,10 +827,12 @@ def _word_slots(keys: Sequence[np.ndarray], bits: int) -> np.ndarray:
     return (mixed >> np.uint64(64 - bits)).view(np.int64)
 
 
-def _probe(table: tuple[np.ndarray, int], wanted: Sequence[np.ndarray]) -> np.ndarray:
+def _probe(table: tuple[np.ndarray, int], wanted: Sequence[np.ndarray], probed: np.ndarray | None = None) -> np.ndarray:
     """Each wanted key's id in the table, <UNK> if absent: each round probes the next slot for the
     keys not yet settled, until each has met its key or an empty slot (key part 0 is never 0). A
-    slot's key parts and id are one row of the table, so a probe reads one place in memory, not two."""
+    slot's key parts and id are one row of the table, so a probe reads one place in memory, not two.
+    Where `probed` is False, a key is looked for in its first slot only (its id is not wanted):
+    the long words' 0 would otherwise walk the run of full slots from slot 0, round after round."""
     slots, bits = table
     parts = len(wanted)
     slot = _word_slots(wanted, bits)
@@ -835,7 +842,10 @@ def _probe(table: tuple[np.ndarray, int], wanted: Sequence[np.ndarray]) -> np.nd
     for column in range(1, parts):
         hit &= found_rows[:, column] == wanted[column]
     found = np.where(hit, found_rows[:, parts].view(np.int64), UNK_ID)
-    pending = np.flatnonzero(~hit & (key != 0))  # most words settle at the first slot
+    going_on = ~hit & (key != 0)
+    if probed is not None:
+        going_on &= probed
+    pending = np.flatnonzero(going_on)  # most words settle at the first slot
     slot = slot[pending]
     while len(pending):
         slot = (slot + 1) & ((1 << bits) - 1)
