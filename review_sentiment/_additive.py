@@ -59,29 +59,33 @@ class AdditiveShares:
     def method(self) -> str:
         return EXACT if self.bend is None else EXACT_BENT
 
-    def run(self, bundle, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Raw probability of each row and each position's share of z (float64, like the rows)."""
+    def run(self, bundle, rows: np.ndarray, *, shared_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw probability of each row and each position's share of z (float64, like the rows):
+        of every row, or of the first `shared_rows` only (the app's review, whose sentences ride
+        along for their probabilities alone). The output is checked whole for its shape, and the
+        shares returned for being finite."""
         rows = rows.astype(np.int32, copy=False)
+        shared = len(rows) if shared_rows is None else min(shared_rows, len(rows))
         if self.per_id is not None:
-            return bundle.raw_probabilities(rows), self.per_id[rows]
-        from review_sentiment._bundle import _PICK_ANOTHER, ModelRunError, aligned_rows, run_outputs
-
+            return bundle.raw_probabilities(rows), self.per_id[rows[:shared]]
         # As `ModelBundle.raw_probabilities` runs them: rows of dynamic length padded with <PAD>
         # to a multiple of 8 rows and ids (`aligned_rows`), so a row gets the very probability plain
         # classification gives it (bit for bit, in any batch); <PAD> places get a share of 0.
         given, width = len(rows), rows.shape[1]
         if bundle.settings.dynamic_length:
-            rows = aligned_rows(rows)
+            rows = _bundle.aligned_rows(rows)
         doubled = len(rows) == 1  # one row takes another onnxruntime kernel: run it as a pair
         batch = np.repeat(rows, 2, axis=0) if doubled else rows
 
-        probability, shares = run_outputs(bundle.session, bundle.path, batch, bundle.run_seconds,
-                                          [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME])
-        probability = _checked_probabilities(bundle.path, probability, len(batch))
-        if not isinstance(shares, np.ndarray) or shares.shape != batch.shape or not np.all(np.isfinite(shares)):
-            raise ModelRunError(bundle.path, f"its output {fmt.CONTRIBUTIONS_NAME} is not one finite number per id "
-                                f"read ([{len(batch)}, {batch.shape[1]}])", _PICK_ANOTHER)
-        return probability[:given], shares[:given, :width].astype(np.float64)
+        probability, shares = _bundle.run_outputs(bundle.session, bundle.path, batch, bundle.run_seconds,
+                                                  [fmt.OUTPUT_NAME, fmt.CONTRIBUTIONS_NAME])
+        probability = _bundle._checked_probabilities(bundle.path, probability, len(batch))
+        if not isinstance(shares, np.ndarray) or shares.shape != batch.shape:
+            raise _bundle.ModelRunError(bundle.path, _not_shares(batch), _bundle._PICK_ANOTHER)
+        shares = shares[:shared, :width]
+        if not np.isfinite(shares).all():
+            raise _bundle.ModelRunError(bundle.path, _not_shares(batch), _bundle._PICK_ANOTHER)
+        return probability[:given], shares.astype(np.float64)
 
     def log_odds(self, z: np.ndarray, probability: np.ndarray) -> np.ndarray:
         """The model's log-odds, before the temperature, for sums z and the probabilities it output.
@@ -121,10 +125,8 @@ def row_sums(position_shares: np.ndarray) -> np.ndarray:
     return np.cumsum(position_shares, axis=1)[:, -1]
 
 
-def _checked_probabilities(path, output, rows: int) -> np.ndarray:
-    from review_sentiment._bundle import _checked_probabilities as checked  # the loader's own checks
-
-    return checked(path, output, rows)
+def _not_shares(batch: np.ndarray) -> str:
+    return f"its output {fmt.CONTRIBUTIONS_NAME} is not one finite number per id read ([{len(batch)}, {batch.shape[1]}])"
 
 
 def raw_log_odds(probability: np.ndarray) -> np.ndarray:
@@ -206,3 +208,8 @@ def _sample_texts(bundle) -> list[str]:
 
 __all__ = ["AdditiveShares", "EXACT", "EXACT_BENT", "LEAVE_ONE_OUT", "additivity_error", "for_bundle",
            "raw_log_odds"]
+
+
+# Last: `_bundle` imports this module for `AdditiveShares` (defined above by then), and `run` uses
+# `_bundle`'s model call and checks (imported once here, not on every call: PySide6 hooks imports).
+from review_sentiment import _bundle  # noqa: E402

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from review_sentiment.encoding import FIRST_WORD_ID, UNK_ID, EncodedText, decode
+from review_sentiment.encoding import FIRST_WORD_ID, START, UNK, UNK_ID, EncodedText, decode
 
 from review_sentiment._explain import Reading, encode_review, read_review, read_reviews
 from review_sentiment._reasons import Reason, strongest
@@ -141,7 +141,7 @@ def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[
         words=words,
         truncated=encoded.truncated,
         read_until=read_until,
-        model_view=decode(encoded.ids, bundle.word_index),
+        model_view=_model_view(encoded, columns[0], kept - known, bundle),
         log_odds=reading.log_odds,
         baseline=reading.baseline,
         method=reading.method,
@@ -150,6 +150,20 @@ def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[
         sentences=sentences,
         note=note,
     )
+
+
+def _model_view(encoded: EncodedText, texts: tuple, unknown: int, bundle) -> str:
+    """`decode` of the review's row, from its tokens' `texts` where it can be: the row is <START>,
+    the ids of the words read (each decodes to its word's own text, or is <UNK>), then, with hashed
+    n-grams, ids beyond the index (all decode to <UNK>) or <PAD> (left out); `unknown` of the words
+    read are <UNK>. Other rows: `decode`."""
+    settings, index = bundle.settings, bundle.word_index
+    if not settings.ngram_buckets or len(index) > settings.word_ids:
+        return decode(encoded.ids, index)
+    kept = encoded.kept
+    read = texts[:kept] if unknown == 0 else [UNK if i == UNK_ID else w for w, i in zip(texts[:kept], encoded.token_ids)]
+    ngrams = int(np.count_nonzero(encoded.ids[1 + kept :]))
+    return " ".join((START, *read)) + f" {UNK}" * ngrams
 
 
 def _seen_words(encoded: EncodedText, columns: tuple[tuple, tuple, tuple],

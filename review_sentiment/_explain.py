@@ -85,8 +85,8 @@ def read_review(bundle, encoded: EncodedText, *, explain: bool = True,
     together = company is not None and _less_work_together(bundle, own.shape, company.shape)
     batch = _stacked(own, company) if together else own
     if exact:
-        probabilities, position_shares = bundle.additive.run(bundle, batch)
-        (reading,) = _exact_readings_of_runs(bundle, [encoded], probabilities[:1], position_shares[:1])
+        probabilities, position_shares = bundle.additive.run(bundle, batch, shared_rows=1)  # the company's unused
+        (reading,) = _exact_readings_of_runs(bundle, [encoded], probabilities[:1], position_shares)
     else:
         probabilities = _run_in_chunks(bundle, [batch])
         (reading,) = _readings_of_runs(bundle, [encoded], [own], probabilities[: len(own)], explain)

@@ -1,0 +1,71 @@
+"""The Review tab's quicker ways to the same verdict (issue 11, paste to verdict), each against the
+plain way it stands for, on real IMDB reviews and awkward texts, for every shipped bundle: the
+model view built from the words' own texts is `decode` of the row; the review's shares taken
+alone from a run shared with its sentences are those of the whole run, bit for bit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from review_sentiment._bundle import default_models_dir, load_bundle
+from review_sentiment._classify import classify_text
+from review_sentiment._explain import _stacked, encode_review
+from review_sentiment._sentences import sentence_rows, sentences_read
+from review_sentiment.encoding import decode, encode
+
+SHIPPED = sorted(p.name for p in default_models_dir().iterdir() if (p / "model.onnx").is_file())
+
+AWKWARD = [
+    "",
+    "zzqx qqzz xqzq",  # no word known: every word read is <UNK>
+    "Great cast! Awful plot… The end?<br /><br />Why \"so\" bad.\n\nno stop here",
+    "Café. NAÏVE film! 😀 bad. Ｆｉｌｍ great… ½ stars. e\u0301te\u0301 good.",
+    "good",  # one word: no n-grams
+    "The film was good. " * 400,  # longer than the seed model reads
+    "word " * 3000 + ". Bad.",  # longer than any model reads
+]
+
+
+@pytest.fixture(scope="module")
+def texts(imdb_split):
+    return imdb_split.test.texts[:400] + AWKWARD
+
+
+def bundles():
+    for folder in SHIPPED:
+        bundle = load_bundle(default_models_dir() / folder)
+        yield pytest.param(bundle, id=folder)
+        if bundle.settings.dynamic_length:  # short rows: most texts cut where the model stops
+            short = dataclasses.replace(bundle, settings=dataclasses.replace(bundle.settings, max_length=40))
+            yield pytest.param(short, id=f"{folder}-max_length-40")
+
+
+@pytest.mark.parametrize("bundle", list(bundles()))
+def test_the_model_view_is_the_row_decoded(bundle, texts):
+    for text in texts:
+        verdict = classify_text(bundle, text, explain=False)
+        assert verdict.model_view == decode(encode(text, bundle.word_index, bundle.settings).ids,
+                                            bundle.word_index), text[:200]
+
+
+@pytest.mark.parametrize("bundle", [b for b in bundles() if b.values[0].additive is not None
+                                    and b.values[0].additive.per_id is None])
+def test_the_reviews_shares_alone_are_those_of_the_whole_run(bundle, texts):
+    sharing = 0
+    for text in texts:
+        encoded = encode_review(text, bundle)
+        spans = sentences_read(text, encoded.tokens[encoded.kept - 1].end if encoded.kept else 0)
+        if len(spans) < 2:
+            continue
+        rows, _ = sentence_rows(text, spans, encoded, bundle)
+        batch = _stacked(encoded.ids[np.newaxis, :], rows)
+        probabilities, shares = bundle.additive.run(bundle, batch)
+        alone_probabilities, alone_shares = bundle.additive.run(bundle, batch, shared_rows=1)
+        assert alone_shares.shape == (1, batch.shape[1]) and alone_shares.dtype == np.float64
+        assert np.array_equal(alone_shares, shares[:1]), text[:200]
+        assert np.array_equal(alone_probabilities, probabilities), text[:200]
+        sharing += 1
+    assert sharing > 100
