@@ -103,7 +103,7 @@ def classify_text(bundle, text: str, band: float = DEFAULT_UNCERTAIN_BAND, *, ex
     each sentence's own verdict if `by_sentence` (each sentence read as a text of its own, run
     with the review itself when that is less work: `review_sentiment._explain.read_review`)."""
     encoded = encode_review(text, bundle)
-    spans = sentences_read(text, encoded.tokens[encoded.kept - 1].end if encoded.kept else 0) if by_sentence else []
+    spans = sentences_read(text, encoded.columns[2][encoded.kept - 1] if encoded.kept else 0) if by_sentence else []
     if len(spans) < 2:
         reading, _ = read_review(bundle, encoded, explain=explain)
         return _verdict(bundle, reading, band, text)
@@ -124,15 +124,15 @@ def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[
     encoded = reading.encoded
     probability = float(bundle.calibrate(np.array([reading.raw_probability]))[0])
     kept, token_ids = encoded.kept, encoded.token_ids
-    columns = tuple(zip(*encoded.tokens)) or ((), (), ())  # each token's text, start and end
+    columns = encoded.columns  # each token's text, start and end
     words = _seen_words(encoded, columns, reading.contributions)
     known = kept - token_ids[:kept].count(UNK_ID)
-    read_until = encoded.tokens[kept - 1].end if kept else 0
+    read_until = columns[2][kept - 1] if kept else 0
     read_part = text[: read_until] if encoded.truncated else text
     read_ids = encoded.ids[1 : 1 + kept]  # the row's words are the ids of the words read
     common = int(np.count_nonzero((read_ids >= FIRST_WORD_ID) & (read_ids < FIRST_WORD_ID + COMMONEST_IDS)))
     word_characters = sum(columns[2][:kept]) - sum(columns[1][:kept])  # the read words' ends less their starts
-    note = not_a_review_note(kept, known, common, word_characters, len("".join(read_part.split())))
+    note = not_a_review_note(kept, known, common, word_characters, _visible_characters(read_part))
     return Verdict(
         label=_label(probability, band, known),
         probability=probability,
@@ -150,6 +150,16 @@ def _verdict(bundle, reading: Reading, band: float, text: str, sentences: tuple[
         sentences=sentences,
         note=note,
     )
+
+
+def _visible_characters(text: str) -> int:
+    """``len("".join(text.split()))``: how many characters are not white space, counted, not split."""
+    if text.isascii():
+        return len(text) - sum(map(text.count, _ASCII_WHITE_SPACE))
+    return len("".join(text.split()))
+
+
+_ASCII_WHITE_SPACE = [chr(c) for c in range(128) if chr(c).isspace()]  # what str.split splits ASCII at
 
 
 def _model_view(encoded: EncodedText, texts: tuple, unknown: int, bundle) -> str:
@@ -170,14 +180,14 @@ def _seen_words(encoded: EncodedText, columns: tuple[tuple, tuple, tuple],
                 contributions: np.ndarray | None) -> tuple[SeenWord, ...]:
     """Each word of the text as the model met it (made as tuples: a long review has thousands),
     from its tokens' `columns`: their texts, starts and ends."""
-    tokens, kept = encoded.tokens, encoded.kept
-    if not tokens:
-        return ()
     texts, starts, ends = columns
+    count, kept = len(texts), encoded.kept
+    if not count:
+        return ()
     weights = [] if contributions is None else contributions.tolist()
-    weights += [None] * (len(tokens) - len(weights))
+    weights += [None] * (count - len(weights))
     known = map(ne, encoded.token_ids, repeat(UNK_ID))
-    read = [True] * kept + [False] * (len(tokens) - kept)
+    read = [True] * kept + [False] * (count - kept)
     return tuple(map(_new_tuple, repeat(SeenWord), zip(texts, starts, ends, known, read, weights)))
 
 

@@ -229,9 +229,11 @@ def encode_review(text: str, bundle) -> EncodedText:
     limit = settings.max_length * _PREFIX_CHARS_PER_ID
     while limit < len(text):
         head = encode(text[:limit], index, settings)
-        exact = sum(1 for token in head.tokens if token.end <= limit - _CUT_MARGIN)
+        texts, starts, ends = head.columns
+        exact = sum(1 for end in ends if end <= limit - _CUT_MARGIN)
         if exact >= settings.max_length:  # more words than fit: the row is complete and exact
-            return EncodedText(head.tokens[:exact], head.token_ids[:exact], head.ids, head.kept)
+            return EncodedText._of_columns(texts[:exact], starts[:exact], ends[:exact], head.token_ids[:exact],
+                                           head.ids, head.kept)
         limit *= 4
     return encode(text, index, settings)
 

@@ -14,7 +14,6 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 
 import numpy as np
 
@@ -134,16 +133,16 @@ def _cut_from_review(text: str, spans: list[tuple[int, int]], encoded: EncodedTe
     n-gram's id depends on its words' ids only. All rows are gathered from the review's in one pass.
     """
     kept, ngrams = encoded.kept, settings.ngrams
-    tokens, token_ids = encoded.tokens[:kept], encoded.token_ids
-    starts = list(map(itemgetter(1), tokens))
-    read_until = tokens[-1].end if kept else 0
+    _, starts, ends = encoded.columns
+    starts, token_ids = starts[:kept], encoded.token_ids
+    read_until = ends[kept - 1] if kept else 0
     tag_starts, tag_ends = _tag_spans(text, spans[-1][1]) if "<" in text else ([], [])
     cut, firsts, counts, known = [], [], [], []
     for start, end in spans:
         first, last = bisect_left(starts, start), bisect_left(starts, end)
         trusted = (end <= read_until and not _in_a_tag(start, tag_starts, tag_ends)
                    and not _in_a_tag(end, tag_starts, tag_ends)
-                   and not (last > first and tokens[last - 1].end > end))  # never so: no word spans a sentence's end
+                   and not (last > first and ends[last - 1] > end))  # never so: no word spans a sentence's end
         cut.append(trusted)
         firsts.append(first)
         counts.append(last - first if trusted else 0)

@@ -340,9 +340,37 @@ class EncodedText:
     kept: int
     """How many words fit in the row; words from ``tokens[kept:]`` on were cut."""
 
+    @classmethod
+    def _of_columns(cls, texts: Sequence[str], starts: Sequence[int], ends: Sequence[int], token_ids: list[int],
+                    ids: np.ndarray, kept: int) -> EncodedText:
+        """The encoding of tokens given as their `columns`; the `Token`s themselves are made on
+        first use (`__getattr__`): the app reads a review's columns only, on every pause in typing."""
+        encoded = object.__new__(cls)
+        for name, value in (("token_ids", token_ids), ("ids", ids), ("kept", kept), ("_columns", (texts, starts, ends))):
+            object.__setattr__(encoded, name, value)
+        return encoded
+
+    def __getattr__(self, name: str):
+        """Called only for what is not set: `tokens` of an encoding made `_of_columns`, made now."""
+        columns = self.__dict__.get("_columns") if name == "tokens" else None
+        if columns is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        tokens = list(map(_new_token, repeat(Token), zip(*columns)))
+        object.__setattr__(self, "tokens", tokens)
+        return tokens
+
+    @property
+    def columns(self) -> tuple[Sequence[str], Sequence[int], Sequence[int]]:
+        """Each token's text, start and end: ``tuple(zip(*tokens))``, three sequences as long as `tokens`."""
+        columns = self.__dict__.get("_columns")
+        if columns is None:
+            columns = tuple(zip(*self.tokens)) or ((), (), ())
+            object.__setattr__(self, "_columns", columns)
+        return columns
+
     @property
     def truncated(self) -> bool:
-        return self.kept < len(self.tokens)
+        return self.kept < len(self.columns[0])
 
     @property
     def known(self) -> int:
@@ -392,10 +420,15 @@ _SPACE = ord(" ")
 
 
 def _ascii_tokens(stripped: str) -> list[Token]:
+    return list(map(_new_token, repeat(Token), zip(*_ascii_columns(stripped))))
+
+
+def _ascii_columns(stripped: str) -> tuple[list[str], list[int], list[int]]:
+    """The texts, starts and ends of the tokens of tag-free ASCII text."""
     padded = _ascii_folded(stripped)  # a space before and after the text
     in_word = np.frombuffer(padded.encode("ascii"), dtype=np.uint8) != _SPACE
     edges = np.flatnonzero(in_word[1:] != in_word[:-1]).tolist()  # edges[2i]: where word i starts; [2i + 1]: ends
-    return list(map(_new_token, repeat(Token), zip(padded.split(), edges[0::2], edges[1::2])))
+    return padded.split(), edges[0::2], edges[1::2]
 
 
 # `words` without a regex match per word: the same words, two to three times as fast. On ASCII,
@@ -599,6 +632,11 @@ def _ids_below(index: WordIndex, limit: int) -> dict[str, int]:
 
 def encode(text: str, index: WordIndex, settings: EncodingSettings) -> EncodedText:
     """Encode one text, keeping everything needed to explain the verdict."""
+    if text.isascii():  # `tokenise`'s ASCII path, its tokens made only if asked for
+        texts, starts, ends = _ascii_columns(_strip_tags(text) if "<" in text else text)
+        token_ids = _lookup(texts, index, settings)
+        row, kept = model_row(token_ids, index, settings)
+        return EncodedText._of_columns(texts, starts, ends, token_ids, row, kept)
     tokens = tokenise(text)
     token_ids = _lookup(map(itemgetter(0), tokens), index, settings)  # each token's text
     row, kept = model_row(token_ids, index, settings)
