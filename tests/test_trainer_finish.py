@@ -11,6 +11,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from review_sentiment import bundle_format as fmt  # noqa: E402
 from review_sentiment.encoding import PAD_ID, START_ID, EncodingSettings  # noqa: E402
 from trainer.architectures import RECIPES, build_model, exported_network, finish_weights  # noqa: E402
 
@@ -27,7 +28,7 @@ def _trained(recipe, seed: int = 5):
     weights = model.get_layer("weights")
     trained = rng.normal(0.7, 0.4, size=weights.get_weights()[0].shape).astype(np.float32)
     weights.set_weights([trained])
-    model.get_layer("positive_probability").set_weights([np.array([0.3], np.float32)])
+    model.get_layer(fmt.OUTPUT_NAME).set_weights([np.array([0.3], np.float32)])
     return model, rows, trained.reshape(-1).astype(np.float64)
 
 
@@ -43,7 +44,7 @@ def test_the_read_ids_move_toward_their_mean_size_and_the_bias_goes():
     mean_size = np.mean(np.abs(before[read]))
     np.testing.assert_allclose(after[read], 0.8 * before[read] + 0.2 * mean_size, rtol=1e-6)
     np.testing.assert_array_equal(after[~read], before[~read])  # never read: untouched (their NB ratio is a constant)
-    assert model.get_layer("positive_probability").get_weights()[0][0] == 0.0
+    assert model.get_layer(fmt.OUTPUT_NAME).get_weights()[0][0] == 0.0
     assert done["bias_dropped"] == pytest.approx(0.3)
     assert done["nb_interpolation"]["ids"] == int(read.sum())
     assert done["nb_interpolation"]["mean_abs_weight"] == pytest.approx(mean_size)
@@ -54,7 +55,7 @@ def test_a_recipe_without_them_leaves_the_weights_alone():
     model, rows, before = _trained(recipe)
     assert finish_weights(model, recipe, rows) == {}
     np.testing.assert_array_equal(model.get_layer("weights").get_weights()[0].reshape(-1), before.astype(np.float32))
-    assert model.get_layer("positive_probability").get_weights()[0][0] == pytest.approx(0.3)
+    assert model.get_layer(fmt.OUTPUT_NAME).get_weights()[0][0] == pytest.approx(0.3)
 
 
 def test_the_exported_network_reads_the_finished_weights():
