@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import, on every machine
+# Under `uv run` (the README's test command), Ray's uv hook would make the local test cluster's
+# working directory a copy of the whole checkout, .venv included: 4 GB left in /tmp/ray per run.
+# The tests' Ray is local and already has this environment. Read when Ray is imported: so here.
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 
 from pathlib import Path
 
