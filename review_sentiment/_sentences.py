@@ -102,22 +102,13 @@ def sentence_rows(text: str, spans: list[tuple[int, int]], encoded: EncodedText 
         cut, rows, lengths, known = _cut_from_review(text, spans, encoded, settings)
         missing = np.flatnonzero(~cut).tolist()
         if not missing:
-            return (rows if width is None else _widened(rows, width)), known
+            return (rows if width is None or rows.shape[1] == width else pad_rows(rows, width)), known
         every = [rows[number, :length] for number, length in enumerate(lengths)]
     pieces = [text[spans[number][0] : spans[number][1]] for number in missing]
     for number, piece, row in zip(missing, pieces, encode_batch(pieces, bundle.word_index, settings)):
         count = min(len(words(piece)), settings.max_length - 1)
         every[number], known[number] = row, int((row[1 : 1 + count] >= FIRST_WORD_ID).sum())
     return pad_rows(every, width), known
-
-
-def _widened(rows: np.ndarray, width: int) -> np.ndarray:
-    """Rows padded with <PAD> to `width` ids."""
-    if rows.shape[1] == width:
-        return rows
-    wide = np.zeros((len(rows), width), dtype=np.int32)
-    wide[:, : rows.shape[1]] = rows
-    return wide
 
 
 def _cut_from_review(text: str, spans: list[tuple[int, int]], encoded: EncodedText,
